@@ -1,0 +1,56 @@
+namespace Rift.Agent.Tests.Cli;
+
+[Collection("Console")]
+public class ProgramTests
+{
+    [Fact]
+    public async Task Main_UnknownSubcommand_ExitsWithUsageCode()
+    {
+        var (code, _, err) = await Run("no-such-command");
+        Assert.Equal(2, code);
+        Assert.Contains("no-such-command", err);
+    }
+
+    [Fact]
+    public async Task Main_UnknownOption_ExitsWithUsageCode()
+    {
+        var (code, _, _) = await Run("config", "--no-such-option");
+        Assert.Equal(2, code);
+    }
+
+    [Fact]
+    public async Task Main_UnknownConfigurationSection_ExitsWithUsageCodeNamingKey()
+    {
+        var (code, _, err) = await Run("config", "--NoSuchSection:Foo=1");
+        Assert.Equal(2, code);
+        Assert.Contains("NoSuchSection:Foo", err);
+    }
+
+    [Fact]
+    public async Task Main_Help_ListsSubcommands()
+    {
+        var (code, output, _) = await Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("config", output);
+    }
+
+    internal static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var oldOut = Console.Out;
+        var oldErr = Console.Error;
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            var code = await Program.Main(args);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+}
