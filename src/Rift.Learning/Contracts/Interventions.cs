@@ -61,13 +61,17 @@ public readonly record struct HumanDecision(HumanDecisionKind Kind, float[]? Act
     public static readonly HumanDecision None = new(HumanDecisionKind.None);
 }
 
-/// <summary>What the supervisor sees at a step.</summary>
+/// <summary>
+/// What the supervisor sees at a step. <see cref="HelpRequested"/> is set while the agent has escalated to the
+/// human (its recovery failed or it has no recovery goal) and holds the robot still waiting for a takeover.
+/// </summary>
 public readonly record struct SupervisorContext(
     int Step,
     Observation Observation,
     StepInfo Info,
     Controller CurrentController,
-    bool HumanInControl);
+    bool HumanInControl,
+    bool HelpRequested = false);
 
 /// <summary>A human fallback supervisor: a person at the operator console, or a simulated one in benchmarks.</summary>
 public interface IHumanSupervisor
