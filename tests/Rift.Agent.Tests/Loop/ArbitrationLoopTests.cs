@@ -325,3 +325,14 @@ public class ArbitrationLoopTests
         Assert.Throws<InvalidOperationException>(() => h.Loop.Step(Harness.Obs()));
     }
 }
+
+public class ArbitrationOptionsTests
+{
+    [Fact]
+    public void Constructor_InvalidOptions_ThrowsNamingProblem()
+    {
+        var o = new ArbitrationOptions { RecoveryBudgetSteps = 2, MinRecoverySteps = 5 };
+        var e = Assert.Throws<ArgumentException>(() => new ArbitrationLoop(o, "t", new FakePolicy(2, [0, 0]), new ScriptedSupervisor()));
+        Assert.Contains("MinRecoverySteps", e.Message);
+    }
+}
