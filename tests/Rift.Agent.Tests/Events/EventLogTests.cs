@@ -39,7 +39,7 @@ public sealed class EventLogTests : IDisposable
     {
         var path = Path.Combine(_dir, "events.jsonl");
         IReadOnlyList<LoopEvent> expected;
-        using (var log = new EventLog(path, new EventLogOptions { Fsync = EventLogFsync.Always }))
+        using (var log = new EventLogWriter(path, new EventLogOptions { Fsync = EventLogFsync.Always }))
             ScriptedRun(log, out expected);
         var replayed = EventLogReader.Read(path).ToList();
         Assert.Equal(expected.Count, replayed.Count);
@@ -53,7 +53,7 @@ public sealed class EventLogTests : IDisposable
     {
         var path = Path.Combine(_dir, "nosteps.jsonl");
         IReadOnlyList<LoopEvent> expected;
-        using (var log = new EventLog(path, new EventLogOptions { LogSteps = false, Fsync = EventLogFsync.Never }))
+        using (var log = new EventLogWriter(path, new EventLogOptions { LogSteps = false, Fsync = EventLogFsync.Never }))
             ScriptedRun(log, out expected);
         var replayed = EventLogReader.Read(path).Select(e => e.ToJson()).ToList();
         Assert.Equal(expected.Where(e => e.Type != LoopEventType.Step).Select(e => e.ToJson()), replayed);
@@ -63,7 +63,7 @@ public sealed class EventLogTests : IDisposable
     public void Flush_WhileOpen_EverythingReadable()
     {
         var path = Path.Combine(_dir, "open.jsonl");
-        using var log = new EventLog(path, new EventLogOptions { Fsync = EventLogFsync.Interval, FsyncIntervalMs = 60_000 });
+        using var log = new EventLogWriter(path, new EventLogOptions { Fsync = EventLogFsync.Interval, FsyncIntervalMs = 60_000 });
         for (var i = 0; i < 1000; i++) log.Append(new LoopEvent { Seq = i, Type = LoopEventType.Step, Step = i });
         log.Flush();
         Assert.Equal(1000, EventLogReader.Read(path).Count());
@@ -105,7 +105,7 @@ public sealed class EventLogTests : IDisposable
     {
         var path = Path.Combine(_dir, "service.jsonl");
         var memory = new MemoryEventSink();
-        var log = new EventLog(path, new EventLogOptions { Fsync = EventLogFsync.Never });
+        var log = new EventLogWriter(path, new EventLogOptions { Fsync = EventLogFsync.Never });
         try
         {
             var env = new FakeEnvironment(maxSteps: 10_000_000);
@@ -151,7 +151,7 @@ public sealed class EventsCommandTests : IDisposable
     public async Task Summarize_Log_PrintsTableAndWritesMetrics()
     {
         var path = Path.Combine(_dir, "events.jsonl");
-        using (var log = new EventLog(path))
+        using (var log = new EventLogWriter(path))
         {
             var h = new Harness(extraSink: log);
             h.Q = t => Harness.StallThenValue(t, t => 0.3f + 0.1f * (t - 17) - (t > 19 ? 0.09f * (t - 19) : 0f)); // 0.4, 0.5, then +0.01 per step
