@@ -114,29 +114,35 @@ public static unsafe class Gemm
             Gemv(kernel, transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
             return;
         }
-        var (mr, nr) = Tile(kernel);
-        if (threads > 1 && (long)m * n * k >= ParallelMinWork)
-        {
-            if (n >= 2 * nr && n >= m / 2)
-            {
-                int n0 = (n / 2 + nr - 1) / nr * nr;
-                float* bs = transB ? b + (long)n0 * ldb : b + n0;
-                Worker.Run2(
-                    () => Packed(kernel, transA, transB, m, n0, k, a, lda, b, ldb, c, ldc),
-                    () => Packed(kernel, transA, transB, m, n - n0, k, a, lda, bs, ldb, c + n0, ldc));
-                return;
-            }
-            if (m >= 2 * mr)
-            {
-                int m0 = (m / 2 + mr - 1) / mr * mr;
-                float* as2 = transA ? a + m0 : a + (long)m0 * lda;
-                Worker.Run2(
-                    () => Packed(kernel, transA, transB, m0, n, k, a, lda, b, ldb, c, ldc),
-                    () => Packed(kernel, transA, transB, m - m0, n, k, as2, lda, b, ldb, c + (long)m0 * ldc, ldc));
-                return;
-            }
-        }
+        if (threads > 1 && (long)m * n * k >= ParallelMinWork && RunParallel(kernel, transA, transB, m, n, k, a, lda, b, ldb, c, ldc))
+            return;
         Packed(kernel, transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    // Separate method so the closures are only allocated when a split actually happens.
+    private static bool RunParallel(GemmKernel kernel, bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc)
+    {
+        var (mr, nr) = Tile(kernel);
+        if (n >= 2 * nr && n >= m / 2)
+        {
+            int n0 = (n / 2 + nr - 1) / nr * nr;
+            float* bs = transB ? b + (long)n0 * ldb : b + n0;
+            Worker.Run2(
+                () => Packed(kernel, transA, transB, m, n0, k, a, lda, b, ldb, c, ldc),
+                () => Packed(kernel, transA, transB, m, n - n0, k, a, lda, bs, ldb, c + n0, ldc));
+            return true;
+        }
+        if (m >= 2 * mr)
+        {
+            int m0 = (m / 2 + mr - 1) / mr * mr;
+            float* as2 = transA ? a + m0 : a + (long)m0 * lda;
+            Worker.Run2(
+                () => Packed(kernel, transA, transB, m0, n, k, a, lda, b, ldb, c, ldc),
+                () => Packed(kernel, transA, transB, m - m0, n, k, as2, lda, b, ldb, c + (long)m0 * ldc, ldc));
+            return true;
+        }
+        return false;
     }
 
     private static (int mr, int nr) Tile(GemmKernel k) => k switch
