@@ -84,12 +84,9 @@ public sealed class RecoveryMemory : IRecoveryMemory, IDisposable
             var payload = new MemoryPayload(segment.Task, segment.TargetValue, segment.TargetValue - segment.StartValue, segment.Source, segment.Episode, segment.Step, now);
             var key = (payload.Value, now, id);
 
-            // Full: the newcomer replaces the worst item only if it is better than it.
-            if (_evictionOrder.Count >= _o.Capacity)
-            {
-                var worst = _evictionOrder.Min;
-                if (payload.Value <= worst.Value) return null;
-            }
+            // Full: the newcomer would itself be the one evicted if its value is below every stored item's.
+            // (On a tie the stored item is older, so it goes.)
+            if (_evictionOrder.Count >= _o.Capacity && payload.Value < _evictionOrder.Min.Value) return null;
             _store.Upsert(_o.Collection, new VectorItem(id, segment.TargetEmbedding.ToArray(), payload));
             _evictionOrder.Add(key);
             _lastId = id;

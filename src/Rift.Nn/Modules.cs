@@ -306,3 +306,40 @@ public static class Init
 
     public static void Constant(Tensor t, float value) => t.Span.Fill(value);
 }
+
+/// <summary>2-D convolution layer (NCHW) with torch nn.Conv2d layout and initialisation.</summary>
+public sealed class Conv2d : IModule
+{
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public int KernelSize { get; }
+    public int Stride { get; }
+    public int Padding { get; }
+
+    /// <summary>[out, in, k, k].</summary>
+    public Tensor Weight { get; }
+
+    public Tensor? Bias { get; }
+
+    public Conv2d(int inChannels, int outChannels, int kernelSize, Rng rng, int stride = 1, int padding = 0, bool bias = true)
+    {
+        if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0)
+            throw new ArgumentException($"Conv2d: channels and kernel size must be positive, got in={inChannels} out={outChannels} k={kernelSize}");
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        Weight = Tensor.Parameter([outChannels, inChannels, kernelSize, kernelSize], "weight");
+        Bias = bias ? Tensor.Parameter([outChannels], "bias") : null;
+        Init.TorchLinear(Weight, Bias, rng);
+    }
+
+    public Tensor Forward(Graph g, Tensor x) => g.Conv2d(x, Weight, Bias, Stride, Padding);
+
+    public IEnumerable<(string Name, Tensor Tensor)> NamedParameters()
+    {
+        yield return ("weight", Weight);
+        if (Bias is not null) yield return ("bias", Bias);
+    }
+}

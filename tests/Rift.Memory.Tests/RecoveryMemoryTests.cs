@@ -104,13 +104,18 @@ public sealed class RecoveryMemoryTests
         var d = Insert(0.85f);        // evicts a: lowest value (0.8), oldest of the two
         Assert.Equal(3, memory.Count);
         var e = Insert(0.95f);        // evicts b
-        // A newcomer no better than the worst stored item is refused rather than evicting.
-        Assert.Null(memory.TryInsert(Segment(TestData.RandomVector(r, Dim), start: 0, target: 0.85f)));
-
+        // A newcomer worse than every stored item would be evicted at once: refused.
+        clock.Now += 10;
+        Assert.Null(memory.TryInsert(Segment(TestData.RandomVector(r, Dim), start: 0, target: 0.84f)));
         var kept = store.List("recovery").Select(i => i.Id).ToArray();
         Assert.Equal(new[] { c, d, e }.Order(), kept.Order());
         Assert.DoesNotContain(a, kept);
         Assert.DoesNotContain(b, kept);
+
+        // Same value as the worst item: the older one (d) goes.
+        var f = Insert(0.85f);
+        Assert.Equal(new[] { c, e, f }.Order(), store.List("recovery").Select(i => i.Id).Order());
+        Assert.Equal(3, memory.Count);
     }
 
     [Fact]

@@ -328,49 +328,78 @@ internal sealed class Collection : IDisposable
     {
         var qCode = ArrayPool<byte>.Shared.Rent(_stride);
         var n = _count;
-        var lo = exact ? ArrayPool<float>.Shared.Rent(n) : null;
         var hi = exact ? ArrayPool<float>.Shared.Rent(n) : null;
         var slots = exact ? ArrayPool<int>.Shared.Rent(n) : null;
         try
         {
             var qq = Int8Kernels.Quantize(query, qCode.AsSpan(0, _stride), 0);
             var correction = 128 * qq.Sum;
-            double qSq = (double)qNorm * qNorm;
+            var qSq = qNorm * qNorm;
+            var invQ = qNorm > 0 ? 1f / qNorm : 0f;
             ref var qRef = ref MemoryMarshal.GetArrayDataReference(qCode);
             var l2 = Metric == DistanceMetric.L2;
             var candidates = exact ? null : new TopK(Math.Min(n, k * _options.RerankFactor));
             var lowK = exact ? new TopK(k) : null;
+            var floor = float.NegativeInfinity;
             var used = 0;
-            for (var s = 0; s < n; s++)
+            Span<int> block = stackalloc int[4];
+            Span<int> raw = stackalloc int[4];
+            var filled = 0;
+            for (var next = 0; next <= n; next++)
             {
-                if (!m.Matches(s)) continue;
-                var raw = Int8Kernels.DotU8S8(ref Int8Kernels.Row(_codes, s, _stride), ref qRef, _stride) - correction;
-                var dot = (double)qq.Scale * _scale[s] * raw;
-                if (!exact)
+                // Gather four matching slots, score them together.
+                if (next < n)
                 {
-                    var approx = l2 ? -(qSq + (double)_norm[s] * _norm[s] - 2 * dot) : dot / ((double)qNorm * _norm[s] + 1e-30);
-                    candidates!.Offer((float)approx, s);
-                    continue;
+                    if (!m.Matches(next)) continue;
+                    block[filled++] = next;
+                    if (filled < 4) continue;
                 }
-                double xSq = (double)_norm[s] * _norm[s];
-                var bound = qq.DequantizedNorm * (double)_resNorm[s] + qq.ResidualNorm * (double)_deqNorm[s] + qq.ResidualNorm * (double)_resNorm[s];
-                bound = bound * (1 + 1e-5) + 1e-5 * (qSq + xSq) + 1e-30;
-                float l, h;
-                if (l2)
+                if (filled == 0) break;
+                for (var f = filled; f < 4; f++) block[f] = block[0];
+                Int8Kernels.DotU8S8x4(
+                    ref Int8Kernels.Row(_codes, block[0], _stride), ref Int8Kernels.Row(_codes, block[1], _stride),
+                    ref Int8Kernels.Row(_codes, block[2], _stride), ref Int8Kernels.Row(_codes, block[3], _stride),
+                    ref qRef, _stride, raw);
+                for (var f = 0; f < filled; f++)
                 {
-                    l = (float)-Math.Sqrt(Math.Max(0, qSq + xSq - 2 * (dot - bound)));
-                    h = (float)-Math.Sqrt(Math.Max(0, qSq + xSq - 2 * (dot + bound)));
+                    var s = block[f];
+                    var xNorm = _norm[s];
+                    var dot = qq.Scale * _scale[s] * (raw[f] - correction);
+                    if (!exact)
+                    {
+                        var approx = l2 ? 2 * dot - xNorm * xNorm : dot / (xNorm + 1e-30f);
+                        candidates!.Offer(approx, s);
+                        continue;
+                    }
+                    var xSq = xNorm * xNorm;
+                    var bound = qq.DequantizedNorm * _resNorm[s] + qq.ResidualNorm * (_deqNorm[s] + _resNorm[s]);
+                    // Relative slack covers float32 rounding of the interval arithmetic and of the exact scores.
+                    bound = bound * (1 + 1e-5f) + 1e-5f * (qSq + xSq) + 1e-30f;
+                    float l, h;
+                    if (l2)
+                    {
+                        l = -MathF.Sqrt(MathF.Max(0, qSq + xSq - 2 * (dot - bound)));
+                        h = -MathF.Sqrt(MathF.Max(0, qSq + xSq - 2 * (dot + bound)));
+                    }
+                    else if (xNorm > 0 && qNorm > 0)
+                    {
+                        var inv = invQ / xNorm;
+                        l = (dot - bound) * inv;
+                        h = (dot + bound) * inv;
+                    }
+                    else
+                    {
+                        l = h = 0;
+                    }
+                    // The k-th best lower bound so far is a floor for the k-th best exact score: an item whose upper
+                    // bound is below it can never be in the answer.
+                    if (h < floor) continue;
+                    hi![used] = h;
+                    slots![used++] = s;
+                    lowK!.Offer(l, s);
+                    if (lowK.Count == k) floor = lowK.MinScore;
                 }
-                else
-                {
-                    var den = (double)qNorm * _norm[s];
-                    if (den <= 0) { l = h = 0; }
-                    else { l = (float)((dot - bound) / den); h = (float)((dot + bound) / den); }
-                }
-                lo![used] = l;
-                hi![used] = h;
-                slots![used++] = s;
-                lowK!.Offer(l, s);
+                filled = 0;
             }
 
             if (!exact)
@@ -379,9 +408,7 @@ internal sealed class Collection : IDisposable
                 return;
             }
 
-            // The k-th best lower bound is a floor for the k-th best exact score: only items whose upper bound
-            // reaches it can be in the answer. Visit them by decreasing upper bound and stop once none can enter.
-            var floor = lowK!.Count < k ? float.NegativeInfinity : lowK.MinScore;
+            // Visit the survivors by decreasing upper bound; stop once none can enter the top-k.
             var c = 0;
             for (var i = 0; i < used; i++)
                 if (hi![i] >= floor) { hi[c] = hi[i]; slots![c++] = slots[i]; }
@@ -397,7 +424,6 @@ internal sealed class Collection : IDisposable
             ArrayPool<byte>.Shared.Return(qCode);
             if (exact)
             {
-                ArrayPool<float>.Shared.Return(lo!);
                 ArrayPool<float>.Shared.Return(hi!);
                 ArrayPool<int>.Shared.Return(slots!);
             }

@@ -40,6 +40,7 @@ internal sealed partial class SegmentLog : IDisposable
     private FileStream _current = null!;
     private bool _dirty;
     private bool _disposed;
+    private string? _failed;
 
     /// <summary>Bytes of all segments (headers and records).</summary>
     public long TotalBytes { get; private set; }
@@ -286,10 +287,30 @@ internal sealed partial class SegmentLog : IDisposable
                 _segments.Add(n);
                 StartSegment(n);
             }
-            _current.Write(records);
+            if (_failed is not null) throw new IOException(_failed);
+            var start = _current.Position;
+            try
+            {
+                _current.Write(records);
+                if (_options.Fsync == FsyncPolicy.EveryWrite) _current.Flush(true);
+                else _dirty = true;
+            }
+            catch (Exception e)
+            {
+                // A partial record must not stay in front of later ones (that would read as corruption, not a torn
+                // tail): cut it off, or refuse further writes if even that fails.
+                try
+                {
+                    _current.SetLength(start);
+                    _current.Seek(start, SeekOrigin.Begin);
+                }
+                catch (Exception)
+                {
+                    _failed = $"segment log in '{_dir}' refused further writes after a failed write ({e.Message})";
+                }
+                throw;
+            }
             TotalBytes += records.Length;
-            if (_options.Fsync == FsyncPolicy.EveryWrite) _current.Flush(true);
-            else _dirty = true;
         }
     }
 
