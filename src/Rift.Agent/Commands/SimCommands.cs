@@ -5,6 +5,8 @@ using Rift.Learning;
 using Rift.Sim;
 using Rift.Sim.Interop;
 using Rift.Sim.Rendering;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace Rift.Agent.Commands;
@@ -18,6 +20,13 @@ public sealed class SimCommands : ICommandProvider
         sim.Subcommands.Add(RenderCommand());
         sim.Subcommands.Add(ExpertCommand());
         tree.Group("bench").Subcommands.Add(BenchCommand());
+    }
+
+    /// <summary>Routes MuJoCo warnings (never fatal) to the host's log.</summary>
+    private static void LogWarnings(IHost host)
+    {
+        var log = host.Logger("Rift.Sim.MuJoCo");
+        Mujoco.Warning += w => log.LogWarning("MuJoCo warning: {Warning}", w);
     }
 
     private static void CheckTask(string task)
@@ -37,6 +46,7 @@ public sealed class SimCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
+            LogWarnings(host);
             var options = host.Options<SimOptions>();
             var t = parse.GetValue(task)!;
             CheckTask(t);
@@ -100,6 +110,7 @@ public sealed class SimCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
+            LogWarnings(host);
             var options = host.Options<SimOptions>();
             var t = parse.GetValue(task)!;
             CheckTask(t);
@@ -131,6 +142,7 @@ public sealed class SimCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
+            LogWarnings(host);
             var options = host.Options<SimOptions>();
             var reps = Math.Max(1, parse.GetValue(repeats));
             var metrics = new Dictionary<string, double>();
