@@ -74,6 +74,8 @@ public sealed partial class MemoryCommands : ICommandProvider
                         Path = root,
                         Fsync = FsyncPolicy.None,
                         RerankFactor = configured.RerankFactor,
+                        PrefilterDims = configured.PrefilterDims,
+                        PrefilterCandidates = configured.PrefilterCandidates,
                         QuantizedScanMinItems = configured.QuantizedScanMinItems,
                         SegmentMaxBytes = configured.SegmentMaxBytes,
                     };
@@ -115,7 +117,14 @@ public sealed partial class MemoryCommands : ICommandProvider
                     store.Delete("b100k", Enumerable.Range(0, data.Length).Select(i => (ulong)i).ToArray());
                     store.Compact("b100k");
 
-                    // Worst case for any quantiser: i.i.d. uniform components, where top-10 neighbours are near-ties.
+                    // Worst case for any quantiser: i.i.d. uniform components, where top-10 neighbours are near-ties
+                    // and no prefix of the coordinates predicts the rest. Measured with the configured prefix scan
+                    // and with a full-length int8 scan (PrefilterDims = 0).
+                    using var fullScan = new EmbeddedVectorStore(new VectorStoreOptions
+                    {
+                        Path = Path.Combine(root, "fullscan"), Fsync = FsyncPolicy.None, PrefilterDims = 0, RerankFactor = configured.RerankFactor,
+                    });
+                    fullScan.CreateCollection("b100k", Dim, DistanceMetric.Cosine);
                     for (var i = 0; i < data.Length; i += 1000)
                     {
                         var batch = Enumerable.Range(i, 1000).Select(j =>
@@ -125,6 +134,7 @@ public sealed partial class MemoryCommands : ICommandProvider
                             return new VectorItem((ulong)j, v, Payload(j));
                         }).ToArray();
                         store.Upsert("b100k", batch);
+                        fullScan.Upsert("b100k", batch);
                         uniform.Value = 0.5 * (i + 1000) / data.Length;
                     }
                     var uniformQueries = Enumerable.Range(0, 100).Select(_ =>
@@ -134,6 +144,7 @@ public sealed partial class MemoryCommands : ICommandProvider
                         return v;
                     }).ToArray();
                     metrics["memory/recall_at_10_100k_1024_uniform"] = Recall(store, "b100k", uniformQueries, null);
+                    metrics["memory/recall_at_10_100k_1024_uniform_fullscan"] = Recall(fullScan, "b100k", uniformQueries, null);
                     uniform.Value = 1;
                     data = null;
 
@@ -161,6 +172,19 @@ public sealed partial class MemoryCommands : ICommandProvider
             catch (IOException) { }
         }
         return metrics;
+    }
+
+    /// <summary>1-minute load average (Linux), so results from a busy shared machine can be read as such.</summary>
+    private static double LoadAverage()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return double.NaN;
+        }
     }
 
     private static MemoryPayload Payload(int i) =>
@@ -270,13 +294,15 @@ public sealed partial class MemoryCommands : ICommandProvider
             table.AddRow(Markup.Escape(k), v < 10 ? v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : v.ToString("F0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(targets.GetValueOrDefault(k, "")));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(DataDescription)}[/]");
+        AnsiConsole.MarkupLine($"[grey]1-minute load average at the end: {LoadAverage():F1} on {Environment.ProcessorCount} cores (wall-clock percentiles include time this thread waited for a core; *_cpu_* count only its own CPU time)[/]");
         if (json is not null)
             JsonMetrics.Write(json, metrics, new Dictionary<string, JsonNode?>
             {
                 ["data"] = DataDescription,
                 ["uniform_data"] = "i.i.d. uniform [-1, 1] components, 100k × 1024, 100 queries (worst case for quantisation)",
                 ["threads"] = 1,
-                ["search_modes"] = "10k: Exact (int8 intervals + float32 re-rank, answers equal brute force); 100k: Quantized (int8 scan, k × RerankFactor float32 re-rank)",
+                ["search_modes"] = "10k: Exact (int8 intervals + float32 re-rank, answers equal brute force); 100k: Quantized (int8 scan of the first PrefilterDims rotated coordinates, full int8 score for PrefilterCandidates, float32 re-rank of k × RerankFactor)",
+                ["machine_load_avg_1min"] = double.IsFinite(LoadAverage()) ? LoadAverage() : null,
             });
     }
 }
