@@ -46,6 +46,8 @@ internal sealed class Collection : IDisposable
         Dimension = dimension;
         Metric = metric;
         _options = options;
+        if (options.PrefilterDims % 64 != 0)
+            throw new ArgumentException($"VectorStore PrefilterDims {options.PrefilterDims} must be a multiple of 64");
         _rotated = Int8Kernels.RotatedLength(dimension);
         _head = options.PrefilterDims > 0 && options.PrefilterDims < _rotated ? options.PrefilterDims : _rotated;
         _tail = _rotated - _head;
