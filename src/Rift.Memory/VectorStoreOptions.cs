@@ -69,12 +69,26 @@ public sealed class VectorStoreOptions : IValidatableObject
     [Range(1, 1000)]
     public int RerankFactor { get; set; } = 10;
 
+    /// <summary>
+    /// Quantized search first scans only this many leading int8 coordinates of the rotated vectors (a multiple of 64;
+    /// 0 or at least the dimension = scan all), then completes the int8 score for the best PrefilterCandidates.
+    /// Default 256.
+    /// </summary>
+    [Range(0, 65_536)]
+    public int PrefilterDims { get; set; } = 256;
+
+    /// <summary>Quantized search: candidates kept by the prefix scan (at least k × RerankFactor). Default 1000.</summary>
+    [Range(1, 1_000_000)]
+    public int PrefilterCandidates { get; set; } = 1000;
+
     /// <summary>Compact a collection automatically when dead records exceed this fraction of its log (0 = never). Default 0.5.</summary>
     [Range(0.0, 1.0)]
     public double AutoCompactDeadFraction { get; set; } = 0.5;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (PrefilterDims % 64 != 0)
+            yield return new ValidationResult($"PrefilterDims {PrefilterDims} must be a multiple of 64", [nameof(PrefilterDims)]);
         if (Backend == VectorStoreBackend.Qdrant && !Uri.TryCreate(QdrantUrl, UriKind.Absolute, out _))
             yield return new ValidationResult($"QdrantUrl '{QdrantUrl}' is not an absolute URL", [nameof(QdrantUrl)]);
     }

@@ -41,9 +41,11 @@ public sealed class SearchTests
     [InlineData(DistanceMetric.L2, SearchMode.BruteForce)]
     public void Search_RandomDataAndFilters_EqualsBruteForce(DistanceMetric metric, SearchMode mode)
     {
-        const int dim = 48;
+        const int dim = 100; // rotated length 128: 64 head + 64 tail code bytes
         using var dir = new TempDir();
-        using var store = new EmbeddedVectorStore(dir.Options());
+        var options = dir.Options();
+        options.PrefilterDims = 64;
+        using var store = new EmbeddedVectorStore(options);
         store.CreateCollection("c", dim, metric);
         var r = new Random(42);
         var items = new List<VectorItem>();
@@ -82,12 +84,16 @@ public sealed class SearchTests
         }
     }
 
-    [Fact]
-    public void Search_ExactMode_ReturnsSameItemsAsBruteForceOnClusteredData()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(64)]
+    public void Search_ExactMode_ReturnsSameItemsAsBruteForceOnClusteredData(int prefilterDims)
     {
         const int dim = 256;
         using var dir = new TempDir();
-        using var store = new EmbeddedVectorStore(dir.Options());
+        var options = dir.Options();
+        options.PrefilterDims = prefilterDims;
+        using var store = new EmbeddedVectorStore(options);
         store.CreateCollection("c", dim, DistanceMetric.Cosine);
         var data = ClusteredData(new Random(5), 3000, dim, clusters: 20);
         store.Upsert("c", data.Select((v, i) => new VectorItem((ulong)i, v, TestData.PayloadFor((ulong)i))).ToArray());
@@ -101,12 +107,17 @@ public sealed class SearchTests
         }
     }
 
-    [Fact]
-    public void Search_QuantizedMode_HighRecallOnClusteredData()
+    [Theory]
+    [InlineData(0)]   // full int8 scan
+    [InlineData(64)]  // 64-byte head scan, then 192-byte tail for the shortlist
+    public void Search_QuantizedMode_HighRecallOnClusteredData(int prefilterDims)
     {
         const int dim = 256;
         using var dir = new TempDir();
-        using var store = new EmbeddedVectorStore(dir.Options());
+        var options = dir.Options();
+        options.PrefilterDims = prefilterDims;
+        options.PrefilterCandidates = 300;
+        using var store = new EmbeddedVectorStore(options);
         store.CreateCollection("c", dim, DistanceMetric.Cosine);
         var data = ClusteredData(new Random(7), 5000, dim, clusters: 25);
         store.Upsert("c", data.Select((v, i) => new VectorItem((ulong)i, v, TestData.PayloadFor((ulong)i))).ToArray());

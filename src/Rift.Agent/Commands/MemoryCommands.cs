@@ -19,29 +19,32 @@ public sealed partial class MemoryCommands : ICommandProvider
         var json = CommonOptions.Json();
         var seed = CommonOptions.Seed();
         var queries = new Option<int>("--queries") { Description = "Timed queries per measurement.", DefaultValueFactory = _ => 1000 };
+        var clusters = new Option<int>("--clusters") { Description = "Clusters in the generated data (fewer = larger clusters, harder within-cluster ranking).", DefaultValueFactory = _ => 200 };
         var bench = new Command("memory",
             "Embedded vector store: exact query latency at 10k×1024, int8-scan latency and recall@10 at 100k×1024 (clustered data), durable inserts/s.")
         {
-            json, seed, queries,
+            json, seed, queries, clusters,
         };
         bench.SetAction(parse =>
         {
             var q = parse.GetValue(queries);
             if (q < 10) throw new RiftUserException($"--queries must be at least 10 (got {q})");
+            var c = parse.GetValue(clusters);
+            if (c < 1 || c > 100_000) throw new RiftUserException($"--clusters must be in [1, 100000] (got {c})");
             using var host = RiftHost.Build();
             var configured = host.Options<VectorStoreOptions>();
-            var metrics = Run(configured, parse.GetValue(seed), q);
-            Report(metrics, parse.GetValue(json));
+            var metrics = Run(configured, parse.GetValue(seed), q, c);
+            Report(metrics, parse.GetValue(json), Describe(c));
             return ExitCodes.Ok;
         });
         tree.Group("bench").Subcommands.Add(bench);
     }
 
-    private const string DataDescription =
-        "clustered Gaussian, 1024-d: 200 clusters, centre ~ N(0, I), 16-d latent subspace per cluster (basis ~ N(0, I), " +
+    private static string Describe(int clusters) =>
+        $"clustered Gaussian, 1024-d: {clusters} clusters, centre ~ N(0, I), 16-d latent subspace per cluster (basis ~ N(0, I), " +
         "coefficients ~ N(0, 0.25²)), isotropic noise N(0, 0.1²); queries are fresh draws from the same mixture; cosine metric";
 
-    private static Dictionary<string, double> Run(VectorStoreOptions configured, int seed, int queryCount)
+    private static Dictionary<string, double> Run(VectorStoreOptions configured, int seed, int queryCount, int clusterCount)
     {
         var metrics = new Dictionary<string, double>();
         var root = Path.Combine(Path.GetTempPath(), "rift-bench-memory-" + Guid.NewGuid().ToString("N")[..8]);
@@ -59,7 +62,7 @@ public sealed partial class MemoryCommands : ICommandProvider
                     var inserts = ctx.AddTask("durable inserts", maxValue: 1);
 
                     var rng = new Random(seed);
-                    var mixture = new Mixture(rng, clusters: 200, latent: 16);
+                    var mixture = new Mixture(rng, clusters: clusterCount, latent: 16);
                     var data = new float[100_000][];
                     for (var i = 0; i < data.Length; i++)
                     {
@@ -74,6 +77,8 @@ public sealed partial class MemoryCommands : ICommandProvider
                         Path = root,
                         Fsync = FsyncPolicy.None,
                         RerankFactor = configured.RerankFactor,
+                        PrefilterDims = configured.PrefilterDims,
+                        PrefilterCandidates = configured.PrefilterCandidates,
                         QuantizedScanMinItems = configured.QuantizedScanMinItems,
                         SegmentMaxBytes = configured.SegmentMaxBytes,
                     };
@@ -115,7 +120,14 @@ public sealed partial class MemoryCommands : ICommandProvider
                     store.Delete("b100k", Enumerable.Range(0, data.Length).Select(i => (ulong)i).ToArray());
                     store.Compact("b100k");
 
-                    // Worst case for any quantiser: i.i.d. uniform components, where top-10 neighbours are near-ties.
+                    // Worst case for any quantiser: i.i.d. uniform components, where top-10 neighbours are near-ties
+                    // and no prefix of the coordinates predicts the rest. Measured with the configured prefix scan
+                    // and with a full-length int8 scan (PrefilterDims = 0).
+                    using var fullScan = new EmbeddedVectorStore(new VectorStoreOptions
+                    {
+                        Path = Path.Combine(root, "fullscan"), Fsync = FsyncPolicy.None, PrefilterDims = 0, RerankFactor = configured.RerankFactor,
+                    });
+                    fullScan.CreateCollection("b100k", Dim, DistanceMetric.Cosine);
                     for (var i = 0; i < data.Length; i += 1000)
                     {
                         var batch = Enumerable.Range(i, 1000).Select(j =>
@@ -125,6 +137,7 @@ public sealed partial class MemoryCommands : ICommandProvider
                             return new VectorItem((ulong)j, v, Payload(j));
                         }).ToArray();
                         store.Upsert("b100k", batch);
+                        fullScan.Upsert("b100k", batch);
                         uniform.Value = 0.5 * (i + 1000) / data.Length;
                     }
                     var uniformQueries = Enumerable.Range(0, 100).Select(_ =>
@@ -134,6 +147,7 @@ public sealed partial class MemoryCommands : ICommandProvider
                         return v;
                     }).ToArray();
                     metrics["memory/recall_at_10_100k_1024_uniform"] = Recall(store, "b100k", uniformQueries, null);
+                    metrics["memory/recall_at_10_100k_1024_uniform_fullscan"] = Recall(fullScan, "b100k", uniformQueries, null);
                     uniform.Value = 1;
                     data = null;
 
@@ -161,6 +175,19 @@ public sealed partial class MemoryCommands : ICommandProvider
             catch (IOException) { }
         }
         return metrics;
+    }
+
+    /// <summary>1-minute load average (Linux), so results from a busy shared machine can be read as such.</summary>
+    private static double LoadAverage()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return double.NaN;
+        }
     }
 
     private static MemoryPayload Payload(int i) =>
@@ -225,7 +252,7 @@ public sealed partial class MemoryCommands : ICommandProvider
         return found / (10.0 * queries.Length);
     }
 
-    /// <summary>Gaussian mixture with low-rank clusters (see <see cref="DataDescription"/>).</summary>
+    /// <summary>Gaussian mixture with low-rank clusters (see <see cref="Describe"/>).</summary>
     private sealed class Mixture
     {
         private readonly float[][] _centres;
@@ -256,7 +283,7 @@ public sealed partial class MemoryCommands : ICommandProvider
         return v;
     }
 
-    private static void Report(Dictionary<string, double> metrics, string? json)
+    private static void Report(Dictionary<string, double> metrics, string? json, string dataDescription)
     {
         var targets = new Dictionary<string, string>
         {
@@ -269,14 +296,16 @@ public sealed partial class MemoryCommands : ICommandProvider
         foreach (var (k, v) in metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             table.AddRow(Markup.Escape(k), v < 10 ? v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : v.ToString("F0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(targets.GetValueOrDefault(k, "")));
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(DataDescription)}[/]");
+        AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(dataDescription)}[/]");
+        AnsiConsole.MarkupLine($"[grey]1-minute load average at the end: {LoadAverage():F1} on {Environment.ProcessorCount} cores (wall-clock percentiles include time this thread waited for a core; *_cpu_* count only its own CPU time)[/]");
         if (json is not null)
             JsonMetrics.Write(json, metrics, new Dictionary<string, JsonNode?>
             {
-                ["data"] = DataDescription,
+                ["data"] = dataDescription,
                 ["uniform_data"] = "i.i.d. uniform [-1, 1] components, 100k × 1024, 100 queries (worst case for quantisation)",
                 ["threads"] = 1,
-                ["search_modes"] = "10k: Exact (int8 intervals + float32 re-rank, answers equal brute force); 100k: Quantized (int8 scan, k × RerankFactor float32 re-rank)",
+                ["search_modes"] = "10k: Exact (int8 intervals + float32 re-rank, answers equal brute force); 100k: Quantized (int8 scan of the first PrefilterDims rotated coordinates, full int8 score for PrefilterCandidates, float32 re-rank of k × RerankFactor)",
+                ["machine_load_avg_1min"] = double.IsFinite(LoadAverage()) ? LoadAverage() : null,
             });
     }
 }

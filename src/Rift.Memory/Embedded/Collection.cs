@@ -16,14 +16,17 @@ internal sealed class Collection : IDisposable
     private readonly SegmentLog _log;
     private readonly Lock _writeGate = new();
     private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
-    private readonly int _stride;
+    private readonly int _rotated;   // P: rotated, padded length
+    private readonly int _head;      // leading code bytes scanned first by Quantized search
+    private readonly int _tail;      // P − head
+    private readonly float[] _signs;
     private readonly Dictionary<ulong, int> _slotOf = [];
     private readonly List<string> _taskNames = [];
     private readonly Dictionary<string, int> _taskIds = new(StringComparer.Ordinal);
 
     // Columns, one entry per slot [0, _count).
     private float[] _vectors = [];
-    private byte[] _codes = [];
+    private byte[] _headCodes = [], _tailCodes = [];
     private float[] _norm = [], _scale = [], _deqNorm = [], _resNorm = [];
     private ulong[] _ids = [];
     private int[] _task = [], _step = [];
@@ -43,7 +46,12 @@ internal sealed class Collection : IDisposable
         Dimension = dimension;
         Metric = metric;
         _options = options;
-        _stride = Int8Kernels.PaddedDim(dimension);
+        if (options.PrefilterDims % 64 != 0)
+            throw new ArgumentException($"VectorStore PrefilterDims {options.PrefilterDims} must be a multiple of 64");
+        _rotated = Int8Kernels.RotatedLength(dimension);
+        _head = options.PrefilterDims > 0 && options.PrefilterDims < _rotated ? options.PrefilterDims : _rotated;
+        _tail = _rotated - _head;
+        _signs = Int8Kernels.RotationSigns(_rotated);
         _log = SegmentLog.Open(dir, dimension, metric, options, Replay);
     }
 
@@ -178,7 +186,7 @@ internal sealed class Collection : IDisposable
         _ids[s] = id;
         vector.CopyTo(_vectors.AsSpan(s * Dimension, Dimension));
         _norm[s] = TensorPrimitives.Norm(vector);
-        var q = Int8Kernels.Quantize(vector, _codes.AsSpan(s * _stride, _stride), 128);
+        var q = Encode(vector, 128, _headCodes.AsSpan(s * _head, _head), _tailCodes.AsSpan(s * _tail, _tail), out _);
         (_scale[s], _deqNorm[s], _resNorm[s]) = (q.Scale, q.DequantizedNorm, q.ResidualNorm);
         if (!_taskIds.TryGetValue(p.Task, out var t))
         {
@@ -195,6 +203,28 @@ internal sealed class Collection : IDisposable
         _time[s] = p.TimeUnixMs;
     }
 
+    /// <summary>Rotates and quantises <paramref name="v"/> into head and tail codes; <paramref name="headSum"/> = Σ head code values.</summary>
+    private Int8Kernels.Quantized Encode(ReadOnlySpan<float> v, int offset, Span<byte> head, Span<byte> tail, out int headSum)
+    {
+        var y = ArrayPool<float>.Shared.Rent(_rotated);
+        var code = ArrayPool<byte>.Shared.Rent(_rotated);
+        try
+        {
+            Int8Kernels.Rotate(v, _signs, y.AsSpan(0, _rotated));
+            var q = Int8Kernels.Quantize(y.AsSpan(0, _rotated), code.AsSpan(0, _rotated), offset);
+            code.AsSpan(0, _head).CopyTo(head);
+            code.AsSpan(_head, _tail).CopyTo(tail);
+            headSum = 0;
+            for (var i = 0; i < _head; i++) headSum += (sbyte)(byte)(code[i] - offset);
+            return q;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(y);
+            ArrayPool<byte>.Shared.Return(code);
+        }
+    }
+
     private void Remove(ulong id)
     {
         if (!_slotOf.Remove(id, out var s)) return;
@@ -202,7 +232,8 @@ internal sealed class Collection : IDisposable
         var last = --_count;
         if (s == last) return;
         _vectors.AsSpan(last * Dimension, Dimension).CopyTo(_vectors.AsSpan(s * Dimension, Dimension));
-        _codes.AsSpan(last * _stride, _stride).CopyTo(_codes.AsSpan(s * _stride, _stride));
+        _headCodes.AsSpan(last * _head, _head).CopyTo(_headCodes.AsSpan(s * _head, _head));
+        _tailCodes.AsSpan(last * _tail, _tail).CopyTo(_tailCodes.AsSpan(s * _tail, _tail));
         _norm[s] = _norm[last]; _scale[s] = _scale[last]; _deqNorm[s] = _deqNorm[last]; _resNorm[s] = _resNorm[last];
         _ids[s] = _ids[last]; _task[s] = _task[last]; _value[s] = _value[last]; _gain[s] = _gain[last];
         _source[s] = _source[last]; _episode[s] = _episode[last]; _step[s] = _step[last]; _time[s] = _time[last];
@@ -217,7 +248,8 @@ internal sealed class Collection : IDisposable
         if ((long)cap * Dimension > Array.MaxLength)
             throw new InvalidOperationException($"collection '{Name}' cannot hold {n} vectors of dimension {Dimension} (array limit)");
         Array.Resize(ref _vectors, cap * Dimension);
-        Array.Resize(ref _codes, cap * _stride);
+        Array.Resize(ref _headCodes, cap * _head);
+        Array.Resize(ref _tailCodes, cap * _tail);
         Array.Resize(ref _norm, cap); Array.Resize(ref _scale, cap); Array.Resize(ref _deqNorm, cap); Array.Resize(ref _resNorm, cap);
         Array.Resize(ref _ids, cap); Array.Resize(ref _task, cap); Array.Resize(ref _value, cap); Array.Resize(ref _gain, cap);
         Array.Resize(ref _source, cap); Array.Resize(ref _episode, cap); Array.Resize(ref _step, cap); Array.Resize(ref _time, cap);
@@ -256,6 +288,8 @@ internal sealed class Collection : IDisposable
     private readonly struct FilterMatcher(Collection c, PayloadFilter? f, int task)
     {
         public bool None => f is not null && f.Task is not null && task < 0;
+
+        public bool All => f is null;
 
         public bool Matches(int s)
         {
@@ -319,61 +353,82 @@ internal sealed class Collection : IDisposable
     }
 
     /// <summary>
-    /// int8 scan. With x = b̂ + δ (item, dequantised + residual) and q = â + ε (query), q·x = â·b̂ + â·δ + ε·b̂ + ε·δ,
-    /// so by Cauchy–Schwarz |q·x − â·b̂| ≤ ‖â‖‖δ‖ + ‖ε‖‖b̂‖ + ‖ε‖‖δ‖ with all norms known in advance. Exact mode uses
-    /// these intervals to re-rank in float32 only items that can still enter the top-k; Quantized mode re-ranks the
-    /// best k × RerankFactor approximate scores.
+    /// int8 scan over rotated codes. With x = b̂ + δ (item, dequantised + residual) and q = â + ε (query),
+    /// q·x = â·b̂ + â·δ + ε·b̂ + ε·δ, so by Cauchy–Schwarz |q·x − â·b̂| ≤ ‖â‖‖δ‖ + ‖ε‖‖b̂‖ + ‖ε‖‖δ‖ with all norms known
+    /// in advance (the rotation preserves them). Exact mode uses these intervals to re-rank in float32 only items that
+    /// can still enter the top-k. Quantized mode scans the head codes, completes the int8 score of the best
+    /// PrefilterCandidates with their tail codes, and re-ranks the best k × RerankFactor in float32.
     /// </summary>
     private void QuantizedSearch(ReadOnlySpan<float> query, float qNorm, int k, FilterMatcher m, bool exact, TopK top)
     {
-        var qCode = ArrayPool<byte>.Shared.Rent(_stride);
+        var qHead = ArrayPool<byte>.Shared.Rent(_head);
+        var qTail = ArrayPool<byte>.Shared.Rent(Math.Max(_tail, 1));
         var n = _count;
         var hi = exact ? ArrayPool<float>.Shared.Rent(n) : null;
         var slots = exact ? ArrayPool<int>.Shared.Rent(n) : null;
         try
         {
-            var qq = Int8Kernels.Quantize(query, qCode.AsSpan(0, _stride), 0);
-            var correction = 128 * qq.Sum;
+            var qq = Encode(query, 0, qHead.AsSpan(0, _head), qTail.AsSpan(0, _tail), out var headSum);
+            var headCorrection = 128 * headSum;
+            var tailCorrection = 128 * (qq.Sum - headSum);
             var qSq = qNorm * qNorm;
             var invQ = qNorm > 0 ? 1f / qNorm : 0f;
-            ref var qRef = ref MemoryMarshal.GetArrayDataReference(qCode);
+            ref var qh = ref MemoryMarshal.GetArrayDataReference(qHead);
+            ref var qt = ref MemoryMarshal.GetArrayDataReference(qTail);
             var l2 = Metric == DistanceMetric.L2;
-            var candidates = exact ? null : new TopK(Math.Min(n, k * _options.RerankFactor));
+            var rerank = Math.Min(n, k * _options.RerankFactor);
+            // Quantized mode with a tail: the head scan only shortlists; otherwise it gives the full int8 score.
+            var prefix = !exact && _tail > 0;
+            var extrapolate = (float)_rotated / _head;
+            var candidates = exact ? null : new TopK(prefix ? Math.Min(n, Math.Max(_options.PrefilterCandidates, rerank)) : rerank);
             var lowK = exact ? new TopK(k) : null;
             var floor = float.NegativeInfinity;
             var used = 0;
             Span<int> block = stackalloc int[4];
             Span<int> raw = stackalloc int[4];
+            Span<int> rawTail = stackalloc int[4];
             var filled = 0;
+            var all = m.All;
+            var shortlistCap = candidates?.Capacity ?? 0;
             for (var next = 0; next <= n; next++)
             {
                 // Gather four matching slots, score them together.
                 if (next < n)
                 {
-                    if (!m.Matches(next)) continue;
+                    if (!all && !m.Matches(next)) continue;
                     block[filled++] = next;
                     if (filled < 4) continue;
                 }
                 if (filled == 0) break;
                 for (var f = filled; f < 4; f++) block[f] = block[0];
                 Int8Kernels.DotU8S8x4(
-                    ref Int8Kernels.Row(_codes, block[0], _stride), ref Int8Kernels.Row(_codes, block[1], _stride),
-                    ref Int8Kernels.Row(_codes, block[2], _stride), ref Int8Kernels.Row(_codes, block[3], _stride),
-                    ref qRef, _stride, raw);
+                    ref Int8Kernels.Row(_headCodes, block[0], _head), ref Int8Kernels.Row(_headCodes, block[1], _head),
+                    ref Int8Kernels.Row(_headCodes, block[2], _head), ref Int8Kernels.Row(_headCodes, block[3], _head),
+                    ref qh, _head, raw);
+                if (exact && _tail > 0)
+                {
+                    Int8Kernels.DotU8S8x4(
+                        ref Int8Kernels.Row(_tailCodes, block[0], _tail), ref Int8Kernels.Row(_tailCodes, block[1], _tail),
+                        ref Int8Kernels.Row(_tailCodes, block[2], _tail), ref Int8Kernels.Row(_tailCodes, block[3], _tail),
+                        ref qt, _tail, rawTail);
+                    for (var f = 0; f < 4; f++) raw[f] += rawTail[f] - tailCorrection;
+                }
                 for (var f = 0; f < filled; f++)
                 {
                     var s = block[f];
                     var xNorm = _norm[s];
-                    var dot = qq.Scale * _scale[s] * (raw[f] - correction);
+                    var dot = qq.Scale * _scale[s] * (raw[f] - headCorrection);
                     if (!exact)
                     {
+                        if (prefix) dot *= extrapolate;
                         var approx = l2 ? 2 * dot - xNorm * xNorm : dot / (xNorm + 1e-30f);
-                        candidates!.Offer(approx, s);
+                        if (candidates!.Count == shortlistCap && approx < candidates.MinScore) continue;
+                        candidates.Offer(approx, s);
                         continue;
                     }
                     var xSq = xNorm * xNorm;
                     var bound = qq.DequantizedNorm * _resNorm[s] + qq.ResidualNorm * (_deqNorm[s] + _resNorm[s]);
-                    // Relative slack covers float32 rounding of the interval arithmetic and of the exact scores.
+                    // Relative slack covers float32 rounding of the rotation, the interval arithmetic and the exact scores.
                     bound = bound * (1 + 1e-5f) + 1e-5f * (qSq + xSq) + 1e-30f;
                     float l, h;
                     if (l2)
@@ -404,7 +459,22 @@ internal sealed class Collection : IDisposable
 
             if (!exact)
             {
-                foreach (var (_, s) in candidates!.Sorted()) top.Offer(ExactScore(query, qNorm, s), s);
+                var shortlist = candidates!.Sorted();
+                if (prefix)
+                {
+                    // Complete the int8 score of the shortlist with the tail codes, keep the best k × RerankFactor.
+                    var best = new TopK(rerank);
+                    foreach (var (_, s) in shortlist)
+                    {
+                        var r = Int8Kernels.DotU8S8(ref Int8Kernels.Row(_headCodes, s, _head), ref qh, _head) - headCorrection
+                                + Int8Kernels.DotU8S8(ref Int8Kernels.Row(_tailCodes, s, _tail), ref qt, _tail) - tailCorrection;
+                        var xNorm = _norm[s];
+                        var dot = qq.Scale * _scale[s] * r;
+                        best.Offer(l2 ? 2 * dot - xNorm * xNorm : dot / (xNorm + 1e-30f), s);
+                    }
+                    shortlist = best.Sorted();
+                }
+                foreach (var (_, s) in shortlist) top.Offer(ExactScore(query, qNorm, s), s);
                 return;
             }
 
@@ -421,7 +491,8 @@ internal sealed class Collection : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(qCode);
+            ArrayPool<byte>.Shared.Return(qHead);
+            ArrayPool<byte>.Shared.Return(qTail);
             if (exact)
             {
                 ArrayPool<float>.Shared.Return(hi!);
@@ -447,6 +518,7 @@ internal sealed class TopK(int k)
     private readonly int[] _slot = new int[Math.Max(k, 1)];
 
     public int Count { get; private set; }
+    public int Capacity => k;
     public float MinScore => _score[0];
 
     private static bool Worse(float a, int sa, float b, int sb) => a < b || (a == b && sa > sb);

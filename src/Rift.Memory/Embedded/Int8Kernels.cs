@@ -12,8 +12,57 @@ namespace Rift.Memory.Embedded;
 /// </summary>
 internal static class Int8Kernels
 {
-    /// <summary>Row stride in bytes: dimension rounded up to 64 (two 32-byte lanes per step).</summary>
-    public static int PaddedDim(int dim) => (dim + 63) & ~63;
+    /// <summary>Length of the rotated vector: the dimension rounded up to a power of two, at least 64 (whole 64-byte steps).</summary>
+    public static int RotatedLength(int dim) => Math.Max(64, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)dim));
+
+    /// <summary>Fixed random signs for the rotation (same for every collection and process, so codes stay valid on reopen).</summary>
+    public static float[] RotationSigns(int length)
+    {
+        var r = new Random(0x5EED);
+        var s = new float[length];
+        for (var i = 0; i < length; i++) s[i] = r.Next(2) == 0 ? -1f : 1f;
+        return s;
+    }
+
+    /// <summary>
+    /// y = H·D·x / √P (random signs D, Walsh–Hadamard H, zero padded to P): an orthonormal rotation, so dot products
+    /// and norms are unchanged, while every coordinate of y carries a similar share of the energy. That makes
+    /// per-vector int8 scales tight and lets a prefix of the coordinates estimate the whole dot product.
+    /// </summary>
+    public static void Rotate(ReadOnlySpan<float> x, ReadOnlySpan<float> signs, Span<float> y)
+    {
+        var p = y.Length;
+        for (var i = 0; i < x.Length; i++) y[i] = x[i] * signs[i];
+        y[x.Length..].Clear();
+        for (var h = 1; h < p; h *= 2)
+        {
+            for (var i = 0; i < p; i += 2 * h)
+            {
+                if (h >= 8)
+                {
+                    for (var j = i; j < i + h; j += 8)
+                    {
+                        var a = Vector256.Create<float>(y.Slice(j, 8));
+                        var b = Vector256.Create<float>(y.Slice(j + h, 8));
+                        (a + b).CopyTo(y.Slice(j, 8));
+                        (a - b).CopyTo(y.Slice(j + h, 8));
+                    }
+                }
+                else
+                {
+                    for (var j = i; j < i + h; j++)
+                    {
+                        var a = y[j];
+                        var b = y[j + h];
+                        y[j] = a + b;
+                        y[j + h] = a - b;
+                    }
+                }
+            }
+        }
+        var scale = 1f / MathF.Sqrt(p);
+        for (var i = 0; i < p; i++) y[i] *= scale;
+    }
 
     public readonly record struct Quantized(float Scale, float DequantizedNorm, float ResidualNorm, int Sum);
 
