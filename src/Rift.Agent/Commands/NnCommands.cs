@@ -49,7 +49,7 @@ public sealed class NnCommands : ICommandProvider
                         {
                             double v = w.Inference
                                 ? NnBench.InferenceMicroseconds(w.Sizes, calls: 2000, seed: r)
-                                : NnBench.TrainStepsPerSecond(w.Sizes, 256, w.Threads, w.Sizes[0] >= 512 ? Math.Max(n / 4, 4) : n, warmup: 10, seed: r);
+                                : NnBench.TrainStepsPerSecond(w.Sizes, 256, w.Threads, w.Sizes[0] >= 512 ? Math.Max(n / 4, 4) : n, warmup: 30, seed: r);
                             runs[w.Key].Add(v);
                             tasks[w.Key].Increment(1);
                         }
