@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Runs `./rift bench nn` and the PyTorch reference alternately ROUNDS times on the same machine, so both see
 # the same background load, then prints medians over all runs and the Rift/PyTorch ratios.
-# Usage: scripts/reference/nn_side_by_side.sh [ROUNDS=5] [REPEATS_PER_ROUND=2] [OUT_DIR=/tmp/rift-nn-sbs]
+# Usage: scripts/reference/nn_side_by_side.sh [ROUNDS=5] [REPEATS_PER_ROUND=2] [STEPS=300] [OUT_DIR=/tmp/rift-nn-sbs]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${1:-5}"
 reps="${2:-2}"
-out="${3:-/tmp/rift-nn-sbs}"
+steps="${3:-300}"
+out="${4:-/tmp/rift-nn-sbs}"
 mkdir -p "$out"
 rm -f "$out"/*.json
 for i in $(seq 1 "$rounds"); do
-  "$root/rift" bench nn --repeats "$reps" --json "$out/rift_$i.json" > /dev/null
-  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$root/scripts/reference/torch_nn_bench.py" --repeats "$reps" --json "$out/torch_$i.json" > /dev/null
+  "$root/rift" bench nn --repeats "$reps" --steps "$steps" --json "$out/rift_$i.json" > /dev/null
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$root/scripts/reference/torch_nn_bench.py" --repeats "$reps" --steps "$steps" --json "$out/torch_$i.json" > /dev/null
   echo "round $i/$rounds done" >&2
 done
 /usr/bin/python3 - "$out" <<'PY'
