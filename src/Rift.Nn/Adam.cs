@@ -54,50 +54,79 @@ public sealed class Adam
     public void Step()
     {
         StepCount++;
+        long total = 0;
         for (int i = 0; i < _params.Length; i++)
         {
             var p = _params[i];
             if (!p.RequiresGrad || p.Grad is null) continue;
-            int t = ++_steps[i];
-            var theta = p.Span;
-            var g = p.Grad.AsSpan(0, p.Size);
-            var m = _m[i].AsSpan();
-            var v = _v[i].AsSpan();
-            double bc1 = 1 - Math.Pow(Beta1, t);
-            double bc2 = 1 - Math.Pow(Beta2, t);
-            float stepSize = (float)(LearningRate / bc1);
-            float b1 = Beta1, b2 = Beta2, omb1 = (float)(1.0 - Beta1), omb2 = (float)(1.0 - Beta2), eps = Eps, wd = WeightDecay;
-            float bc2Sqrt = (float)Math.Sqrt(bc2);
-            int j = 0;
-            if (Vector512.IsHardwareAccelerated)
+            _steps[i]++;
+            total += p.Size;
+        }
+        // Large parameter sets are split by element over the matmul helper thread when two threads are enabled.
+        if (Gemm.Threads > 1 && total >= 65536)
+        {
+            long half = total / 2;
+            Worker.Run2(() => StepElements(0, half), () => StepElements(half, total));
+        }
+        else StepElements(0, total);
+    }
+
+    // Updates elements [from, to) of the concatenation of all active parameters.
+    private void StepElements(long from, long to)
+    {
+        long offset = 0;
+        for (int i = 0; i < _params.Length && offset < to; i++)
+        {
+            var p = _params[i];
+            if (!p.RequiresGrad || p.Grad is null) continue;
+            long lo = Math.Max(from, offset), hi = Math.Min(to, offset + p.Size);
+            if (lo < hi) StepSlice(i, (int)(lo - offset), (int)(hi - offset));
+            offset += p.Size;
+        }
+    }
+
+    private void StepSlice(int i, int lo, int hi)
+    {
+        var p = _params[i];
+        int t = _steps[i];
+        var theta = p.Data.AsSpan(lo, hi - lo);
+        var g = p.Grad.AsSpan(lo, hi - lo);
+        var m = _m[i].AsSpan(lo, hi - lo);
+        var v = _v[i].AsSpan(lo, hi - lo);
+        double bc1 = 1 - Math.Pow(Beta1, t);
+        double bc2 = 1 - Math.Pow(Beta2, t);
+        float stepSize = (float)(LearningRate / bc1);
+        float b1 = Beta1, b2 = Beta2, omb1 = (float)(1.0 - Beta1), omb2 = (float)(1.0 - Beta2), eps = Eps, wd = WeightDecay;
+        float bc2Sqrt = (float)Math.Sqrt(bc2);
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vb1 = Vector512.Create(b1); var vb2 = Vector512.Create(b2);
+            var vomb1 = Vector512.Create(omb1); var vomb2 = Vector512.Create(omb2);
+            var veps = Vector512.Create(eps); var vwd = Vector512.Create(wd);
+            var vbc2 = Vector512.Create(bc2Sqrt); var vstep = Vector512.Create(stepSize);
+            for (; j + 16 <= theta.Length; j += 16)
             {
-                var vb1 = Vector512.Create(b1); var vb2 = Vector512.Create(b2);
-                var vomb1 = Vector512.Create(omb1); var vomb2 = Vector512.Create(omb2);
-                var veps = Vector512.Create(eps); var vwd = Vector512.Create(wd);
-                var vbc2 = Vector512.Create(bc2Sqrt); var vstep = Vector512.Create(stepSize);
-                for (; j + 16 <= theta.Length; j += 16)
-                {
-                    var th = Vector512.Create(theta.Slice(j, 16));
-                    var gj = Vector512.Create(g.Slice(j, 16));
-                    if (wd != 0f) gj += vwd * th;
-                    var mj = Vector512.Create(m.Slice(j, 16)) * vb1 + vomb1 * gj;
-                    var vj = Vector512.Create(v.Slice(j, 16)) * vb2 + vomb2 * gj * gj;
-                    mj.CopyTo(m.Slice(j, 16));
-                    vj.CopyTo(v.Slice(j, 16));
-                    var denom = Vector512.Sqrt(vj) / vbc2 + veps;
-                    (th - vstep * (mj / denom)).CopyTo(theta.Slice(j, 16));
-                }
+                var th = Vector512.Create(theta.Slice(j, 16));
+                var gj = Vector512.Create(g.Slice(j, 16));
+                if (wd != 0f) gj += vwd * th;
+                var mj = Vector512.Create(m.Slice(j, 16)) * vb1 + vomb1 * gj;
+                var vj = Vector512.Create(v.Slice(j, 16)) * vb2 + vomb2 * gj * gj;
+                mj.CopyTo(m.Slice(j, 16));
+                vj.CopyTo(v.Slice(j, 16));
+                var denom = Vector512.Sqrt(vj) / vbc2 + veps;
+                (th - vstep * (mj / denom)).CopyTo(theta.Slice(j, 16));
             }
-            for (; j < theta.Length; j++)
-            {
-                float gj = wd != 0f ? g[j] + wd * theta[j] : g[j];
-                float mj = m[j] * b1 + omb1 * gj;
-                float vj = v[j] * b2 + omb2 * gj * gj;
-                m[j] = mj;
-                v[j] = vj;
-                float denom = MathF.Sqrt(vj) / bc2Sqrt + eps;
-                theta[j] -= stepSize * (mj / denom);
-            }
+        }
+        for (; j < theta.Length; j++)
+        {
+            float gj = wd != 0f ? g[j] + wd * theta[j] : g[j];
+            float mj = m[j] * b1 + omb1 * gj;
+            float vj = v[j] * b2 + omb2 * gj * gj;
+            m[j] = mj;
+            v[j] = vj;
+            float denom = MathF.Sqrt(vj) / bc2Sqrt + eps;
+            theta[j] -= stepSize * (mj / denom);
         }
     }
 }

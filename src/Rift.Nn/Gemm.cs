@@ -161,6 +161,7 @@ public static unsafe class Gemm
         return mis == 0 ? p : p + (16 - mis);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Packed(GemmKernel kernel, bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc)
     {
@@ -223,6 +224,7 @@ public static unsafe class Gemm
     }
 
     // Packed A: panels of mr rows; within a panel, element (r, p) at p*mr + r; rows past m are zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(bool transA, float* a, int lda, int i0, int p0, int mc, int kc, int mr, float* dst)
     {
         float** rowPtr = stackalloc float*[8];
@@ -285,6 +287,7 @@ public static unsafe class Gemm
     }
 
     // Packed B: panels of nr columns; within a panel, element (p, j) at p*nr + j; columns past n are zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(bool transB, float* b, int ldb, int p0, int j0, int kc, int nc, int nr, float* dst)
     {
         for (int jr = 0; jr < nc; jr += nr)
@@ -377,6 +380,7 @@ public static unsafe class Gemm
         Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x32(int kc, float* pa, float* pb, float* c, int ldc)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -430,6 +434,7 @@ public static unsafe class Gemm
         Vector512.Store(Vector512.Load(row + 16) + v1, row + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* pa, float* pb, float* c, int ldc)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,

@@ -129,6 +129,87 @@ public sealed partial class Graph
         return Mean(loss);
     }
 
+    /// <summary>Mean absolute error (torch l1_loss); the gradient at d = 0 is 0.</summary>
+    public Tensor L1Loss(Tensor pred, Tensor target)
+    {
+        SameShape("L1Loss", pred, target);
+        return Mean(Abs(Sub(pred, target)));
+    }
+
+    /// <summary>
+    /// Mean binary cross-entropy on probabilities (torch binary_cross_entropy): each log term is clamped at
+    /// −100 like torch, so p = 0 or 1 gives a finite loss.
+    /// </summary>
+    public Tensor BceLoss(Tensor probs, Tensor targets)
+    {
+        SameShape("BceLoss", probs, targets);
+        var y = Out([], "bce_loss", probs, targets);
+        int n = probs.Size;
+        var p = probs.Span;
+        var t = targets.Span;
+        double s = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double lp = Math.Max(Math.Log(p[i]), -100.0), l1p = Math.Max(Math.Log(1.0 - p[i]), -100.0);
+            s -= t[i] * lp + (1 - t[i]) * l1p;
+        }
+        y.Data[0] = (float)(s / n);
+        Record(y, () =>
+        {
+            float c = y.Grad![0] / n;
+            var pv = probs.Span;
+            var tv = targets.Span;
+            if (probs.RequiresGrad)
+            {
+                var g = G(probs);
+                // torch clamps the denominator p(1−p) at 1e-12.
+                for (int i = 0; i < n; i++) g[i] += c * (pv[i] - tv[i]) / MathF.Max(pv[i] * (1f - pv[i]), 1e-12f);
+            }
+            if (targets.RequiresGrad)
+            {
+                var g = G(targets);
+                for (int i = 0; i < n; i++) g[i] -= c * (MathF.Max(MathF.Log(pv[i]), -100f) - MathF.Max(MathF.Log(1f - pv[i]), -100f));
+            }
+        });
+        return y;
+    }
+
+    /// <summary>log softmax over the last axis (stable: x − max − log Σ e^(x − max)).</summary>
+    public Tensor LogSoftmax(Tensor x)
+    {
+        Need(x.Rank >= 1 && x.Shape[^1] > 0, $"LogSoftmax: needs a non-empty last axis, got {x.Describe()}");
+        int d = x.Shape[^1], rows = x.Size / d;
+        var y = Out(x.Shape, "log_softmax", x);
+        var xs = x.Span;
+        var ys = y.Span;
+        for (int r = 0; r < rows; r++)
+        {
+            var xr = xs.Slice(r * d, d);
+            var yr = ys.Slice(r * d, d);
+            float max = TensorPrimitives.Max(xr);
+            TensorPrimitives.Subtract(xr, max, yr);
+            double sum = 0;
+            for (int i = 0; i < d; i++) sum += Math.Exp(yr[i]);
+            TensorPrimitives.Subtract(yr, (float)Math.Log(sum), yr);
+        }
+        Record(y, () =>
+        {
+            var gx = G(x);
+            var gy = GOut(y);
+            var yv = y.Span;
+            for (int r = 0; r < rows; r++)
+            {
+                var gyr = gy.Slice(r * d, d);
+                float s = TensorPrimitives.Sum(gyr);
+                for (int i = 0; i < d; i++) gx[r * d + i] += gyr[i] - MathF.Exp(yv[r * d + i]) * s;
+            }
+        });
+        return y;
+    }
+
+    /// <summary>Softmax over the last axis.</summary>
+    public Tensor Softmax(Tensor x) => Exp(LogSoftmax(x));
+
     // ---- distributions ----
 
     private const float HalfLog2Pi = 0.91893853320467274178f;

@@ -63,6 +63,34 @@ public static class NnBench
         return Median(times);
     }
 
+    /// <summary>
+    /// Median milliseconds of one forward through a stride-2, kernel-4, padding-1 conv stack with ReLUs on a
+    /// single <paramref name="size"/>×<paramref name="size"/> frame (no-grad graph, buffers reused).
+    /// </summary>
+    public static double ConvEncoderMilliseconds(int[] channels, int size, int calls, int seed = 0)
+    {
+        var rng = new Rng(seed);
+        var layers = new Conv2d[channels.Length - 1];
+        for (int i = 0; i < layers.Length; i++) layers[i] = new Conv2d(channels[i], channels[i + 1], 4, rng, stride: 2, padding: 1);
+        var x = rng.UniformTensor(0f, 1f, 1, channels[0], size, size);
+        var g = new Graph(gradEnabled: false);
+        void Forward()
+        {
+            g.Reset();
+            Tensor h = x;
+            foreach (var l in layers) h = g.Relu(l.Forward(g, h));
+        }
+        for (int i = 0; i < 20; i++) Forward();
+        var times = new double[calls];
+        for (int i = 0; i < calls; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Forward();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        return Median(times);
+    }
+
     public static double Median(IReadOnlyList<double> values)
     {
         if (values.Count == 0) return double.NaN;

@@ -108,6 +108,13 @@ public sealed class Tensor
 
     public float[] ToArray() => Span.ToArray();
 
+    /// <summary>Overwrites the elements with <paramref name="values"/> (length must equal <see cref="Size"/>).</summary>
+    public void CopyFrom(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Size) throw new ArgumentException($"CopyFrom: {values.Length} values for {Describe()} with {Size} elements");
+        values.CopyTo(Span);
+    }
+
     public void ZeroGrad()
     {
         if (Grad is not null) Array.Clear(Grad, 0, Size);

@@ -2,21 +2,23 @@ namespace Rift.Nn;
 
 /// <summary>
 /// One persistent helper thread for two-way splits of large kernels. The caller runs one half while the
-/// helper runs the other; the helper spins briefly between jobs so back-to-back calls avoid wake-up latency.
+/// helper runs the other. If the helper has not picked the job up by the time the caller finishes its own
+/// half (e.g. the machine is oversubscribed), the caller takes the job back and runs it itself, so a split is
+/// never much slower than running single-threaded.
 /// </summary>
 internal static class Worker
 {
+    private const int Idle = 0, Posted = 1, Running = 2, Done = 3;
     private static readonly object Gate = new();
+    private static readonly SemaphoreSlim Wake = new(0);
     private static Thread? _thread;
     private static Action? _job;
-    private static volatile int _state; // 0 idle, 1 job posted, 2 job done
-    private static Exception? _error;
-    private static readonly SemaphoreSlim Wake = new(0);
+    private static int _state;
     private static volatile bool _sleeping;
+    private static Exception? _error;
 
     internal static void Run2(Action mine, Action theirs)
     {
-        // Nested or concurrent use from several callers: run serially rather than contend.
         if (!Monitor.TryEnter(Gate))
         {
             mine();
@@ -28,12 +30,19 @@ internal static class Worker
             EnsureThread();
             _error = null;
             _job = theirs;
-            _state = 1;
+            Volatile.Write(ref _state, Posted);
             if (_sleeping) Wake.Release();
             mine();
+            if (Interlocked.CompareExchange(ref _state, Idle, Posted) == Posted)
+            {
+                // Helper never started: do it here.
+                _job = null;
+                theirs();
+                return;
+            }
             var spin = new SpinWait();
-            while (_state != 2) spin.SpinOnce(-1);
-            _state = 0;
+            while (Volatile.Read(ref _state) != Done) spin.SpinOnce(sleep1Threshold: -1);
+            Volatile.Write(ref _state, Idle);
             if (_error is not null) throw new AggregateException("matmul helper thread failed", _error);
         }
         finally
@@ -53,29 +62,31 @@ internal static class Worker
     {
         while (true)
         {
-            long spins = 0;
-            while (_state != 1)
+            // Spin briefly (back-to-back matmuls of one training step), then block.
+            int spins = 0;
+            while (Volatile.Read(ref _state) != Posted)
             {
-                if (++spins < 200_000)
+                if (++spins < 2000)
                 {
-                    Thread.SpinWait(20);
+                    Thread.SpinWait(30);
                     continue;
                 }
                 _sleeping = true;
-                if (_state != 1) Wake.Wait(50);
+                if (Volatile.Read(ref _state) != Posted) Wake.Wait(20);
                 _sleeping = false;
                 spins = 0;
             }
+            if (Interlocked.CompareExchange(ref _state, Running, Posted) != Posted) continue;
+            var job = _job!;
             try
             {
-                _job!();
+                job();
             }
             catch (Exception e)
             {
                 _error = e;
             }
-            _job = null;
-            _state = 2;
+            Volatile.Write(ref _state, Done);
         }
     }
 }

@@ -82,3 +82,43 @@ public class AdamTests
         Assert.Equal(1f, again, 4);
     }
 }
+
+public class AdamThreadTests
+{
+    [Fact]
+    public void Step_TwoThreads_SameAsOneThread()
+    {
+        Tensor[] Make() => [Tensor.Parameter([300, 257]), Tensor.Parameter([7]), Tensor.Parameter([40000])];
+        var a = Make();
+        var b = Make();
+        var rng = new Rng(4);
+        foreach (var (x, y) in a.Zip(b))
+        {
+            rng.FillNormal(x.Span);
+            x.Span.CopyTo(y.Span);
+        }
+        var oa = new Adam(a, lr: 0.01f, weightDecay: 0.1f);
+        var ob = new Adam(b, lr: 0.01f, weightDecay: 0.1f);
+        int saved = Gemm.Threads;
+        try
+        {
+            for (int step = 0; step < 3; step++)
+            {
+                foreach (var (x, y) in a.Zip(b))
+                {
+                    rng.FillNormal(x.GradSpan);
+                    x.GradSpan.CopyTo(y.GradSpan);
+                }
+                Gemm.Threads = 1;
+                oa.Step();
+                Gemm.Threads = 2;
+                ob.Step();
+            }
+        }
+        finally
+        {
+            Gemm.Threads = saved;
+        }
+        foreach (var (x, y) in a.Zip(b)) Assert.Equal(x.ToArray(), y.ToArray());
+    }
+}

@@ -345,3 +345,37 @@ public class OpGradientTests
         Assert.Equal(1f, a[0], 5);
     }
 }
+
+public class ExtraLossTests
+{
+    [Fact]
+    public void L1Loss_Gradients_MatchFiniteDifferences() =>
+        GradCheck.Run((g, t) => g.L1Loss(t[0], t[1]),
+            x => [x[0].Zip(x[1], (p, q) => Math.Abs(p - q)).Average()],
+            [new([6], Values: [-2f, -0.5f, 0.3f, 1f, 2f, 0.7f]), new([6], Values: [0f, 0f, 0f, 0f, 0f, 0f])]);
+
+    [Fact]
+    public void BceLoss_Gradients_MatchFiniteDifferences() =>
+        GradCheck.Run((g, t) => g.BceLoss(t[0], t[1]),
+            x => [x[0].Zip(x[1], (p, y) => -(y * Math.Log(p) + (1 - y) * Math.Log(1 - p))).Average()],
+            [new([5], 0.05f, 0.95f), new([5], 0f, 1f)], rtol: 5e-3);
+
+    [Fact]
+    public void BceLoss_ProbabilityOne_StaysFinite()
+    {
+        var g = new Graph();
+        var loss = g.BceLoss(new Tensor([2], [1f, 0f]), new Tensor([2], [0f, 1f]));
+        Assert.Equal(100f, loss.Item(), 3);
+    }
+
+    [Fact]
+    public void LogSoftmax_Gradients_MatchFiniteDifferences() =>
+        GradCheck.Run((g, t) => g.LogSoftmax(t[0]),
+            x => Enumerable.Range(0, 3).SelectMany(r =>
+            {
+                var row = x[0].Skip(r * 4).Take(4).ToArray();
+                double lse = Math.Log(row.Sum(Math.Exp));
+                return row.Select(v => v - lse);
+            }).ToArray(),
+            [new([3, 4], -3f, 3f)]);
+}

@@ -8,7 +8,7 @@ namespace Rift.Agent.Commands;
 /// <summary><c>rift bench nn</c>: Rift.Nn training throughput and inference latency (medians of repeated runs).</summary>
 public sealed class NnCommands : ICommandProvider
 {
-    private sealed record Workload(string Key, string Label, int[] Sizes, int Threads, bool Inference = false);
+    private sealed record Workload(string Key, string Label, int[] Sizes, int Threads, bool Inference = false, bool Conv = false);
 
     public void Register(CliTree tree)
     {
@@ -16,9 +16,10 @@ public sealed class NnCommands : ICommandProvider
         var quick = new Option<bool>("--quick") { Description = "Fewer repeats and steps (about 20 s)." };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per workload; the median is reported.", DefaultValueFactory = _ => 7 };
         var steps = new Option<int>("--steps") { Description = "Training steps per timed run of the SAC-critic MLP (the wide MLP runs a quarter).", DefaultValueFactory = _ => 300 };
+        var conv = new Option<bool>("--conv") { Description = "Also time a 4-layer stride-2 conv encoder (3-32-64-128-256) on one 128×128 frame (nn/conv_encoder_128_ms)." };
         var cmd = new Command("nn", "Train MLPs (forward, MSE, backward, Adam lr 3e-4, batch 256, random data) and time single-sample inference; reports medians.")
         {
-            json, quick, repeats, steps,
+            json, quick, repeats, steps, conv,
         };
         cmd.SetAction(parse =>
         {
@@ -38,6 +39,8 @@ public sealed class NnCommands : ICommandProvider
                 new Workload("nn/wide_2t_steps_per_s", "wide 512-512-512-1, 2 threads", [512, 512, 512, 1], 2),
                 new Workload("nn/infer_1x1024_us", "inference 1×1024-512-512-1 (µs)", [1024, 512, 512, 1], 1, Inference: true),
             };
+            if (parse.GetValue(conv))
+                workloads = [.. workloads, new Workload("nn/conv_encoder_128_ms", "conv encoder 3-32-64-128-256 on 128×128 (ms)", [3, 32, 64, 128, 256], 1, Conv: true)];
             var runs = workloads.ToDictionary(w => w.Key, _ => new List<double>());
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
@@ -47,9 +50,10 @@ public sealed class NnCommands : ICommandProvider
                     for (int r = 0; r < reps; r++)
                         foreach (var w in workloads)
                         {
-                            double v = w.Inference
+                            double v = w.Conv ? NnBench.ConvEncoderMilliseconds(w.Sizes, 128, calls: 50, seed: r)
+                                : w.Inference
                                 ? NnBench.InferenceMicroseconds(w.Sizes, calls: 2000, seed: r)
-                                : NnBench.TrainStepsPerSecond(w.Sizes, 256, w.Threads, w.Sizes[0] >= 512 ? Math.Max(n / 4, 4) : n, warmup: 10, seed: r);
+                                : NnBench.TrainStepsPerSecond(w.Sizes, 256, w.Threads, w.Sizes[0] >= 512 ? Math.Max(n / 4, 4) : n, warmup: 30, seed: r);
                             runs[w.Key].Add(v);
                             tasks[w.Key].Increment(1);
                         }
