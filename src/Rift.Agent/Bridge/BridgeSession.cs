@@ -122,8 +122,9 @@ internal sealed class BridgeSession : IDisposable
 
     private ErrorMessage ErrorFor(string code, string message, string? inReplyTo)
     {
-        // An observation that could not be decided still gets a safe action: hold still.
-        var safe = inReplyTo == "obs" && _request is not null ? new float[_request.ActionSize] : null;
+        // During an episode every error carries the safe action (hold still): an observation that could not be decided
+        // (or could not even be parsed) must not leave the robot without a command.
+        var safe = (inReplyTo == "obs" || _record is not null) && _request is not null ? new float[_request.ActionSize] : null;
         return new ErrorMessage(code, message, inReplyTo, safe, safe is null ? null : true);
     }
 
@@ -342,9 +343,9 @@ internal sealed class BridgeSession : IDisposable
 
     private void OnEStopPressed(string reason)
     {
-        _supervisor?.RequestEStop();
-        _evalSupervisor?.RequestEStop();
         if (_request is null) return;
+        // Without a latch the press stops the running episode once; with it, the latch stops every step until released.
+        if (_record is not null) (ReferenceEquals(_active, _evalLoop) ? _evalSupervisor : _supervisor)?.RequestEStop();
         // Tell the robot now, between steps; the next act stops too. Never block the operator's thread.
         _ = Task.Run(async () =>
         {

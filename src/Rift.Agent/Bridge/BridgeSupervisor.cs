@@ -27,7 +27,8 @@ public sealed class BridgeSupervisor(OperatorControl control, bool operatorOnly 
 
     public HumanDecision Decide(in SupervisorContext context)
     {
-        if (control.EStopEngaged || Interlocked.Exchange(ref _pendingEStop, 0) == 1)
+        var pressed = Interlocked.Exchange(ref _pendingEStop, 0) == 1;
+        if (pressed || control.EStopEngaged)
             return new HumanDecision(HumanDecisionKind.EStop);
         var robot = operatorOnly ? HumanDecision.None : RobotDecision;
         if (robot.Kind == HumanDecisionKind.EStop) return robot;
