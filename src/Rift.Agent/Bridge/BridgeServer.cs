@@ -34,8 +34,13 @@ public sealed class BridgeServer : IAsyncDisposable
     private int _sessions;
     private int _nextSession;
 
-    public BridgeServer(BridgeOptions options, IBridgeSessionFactory factory, EventLogOptions? eventLog = null, ILoggerFactory? loggers = null)
+    /// <param name="camera">
+    /// A camera next to the server (optional, started and disposed by the caller): observations that come without a
+    /// frame get its latest frame; a faulted or stale camera stops the episode safely.
+    /// </param>
+    public BridgeServer(BridgeOptions options, IBridgeSessionFactory factory, EventLogOptions? eventLog = null, ILoggerFactory? loggers = null, Frames.FfmpegFrameSource? camera = null)
     {
+        Camera = camera;
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).ToList();
         if (errors.Count > 0)
@@ -47,6 +52,12 @@ public sealed class BridgeServer : IAsyncDisposable
         _log = _loggers.CreateLogger("Rift.Bridge");
         _token = Encoding.UTF8.GetBytes(options.Token);
         Operator = new OperatorControl(options.LatchEStop);
+        if (camera is not null)
+            camera.Faulted += (state, reason) =>
+            {
+                _log.LogError("camera {State}: {Reason}; episodes stop safely until it is back", state, reason);
+                Operator.Alarm("camera", $"{state}: {reason}");
+            };
         EventLogDirectory = string.IsNullOrEmpty(options.EventLogDirectory)
             ? Path.Combine(RiftPaths.Runs, $"serve__{DateTime.UtcNow:yyyyMMddTHHmmssZ}")
             : Path.GetFullPath(options.EventLogDirectory);
@@ -56,6 +67,7 @@ public sealed class BridgeServer : IAsyncDisposable
     public IBridgeSessionFactory Factory { get; }
     public EventLogOptions EventLogOptions { get; }
     public OperatorControl Operator { get; }
+    public Frames.FfmpegFrameSource? Camera { get; }
     public string EventLogDirectory { get; }
 
     /// <summary>Robot sessions connected now.</summary>

@@ -219,6 +219,12 @@ internal sealed class BridgeSession : IDisposable
                 return new ActMessage { Step = step, Action = new float[_request.ActionSize], Mode = ControlMode.Stopped, ActionMode = ControlMode.Stopped, Stop = true };
         }
 
+        if (obs.Frame is null && _server.Camera is { } camera)
+        {
+            if (!CameraFrame(camera, out var frame, out var problem)) return CameraStop(step, problem);
+            obs = new Observation { Proprio = obs.Proprio, ObjectState = obs.ObjectState, Embedding = obs.Embedding, Frame = frame };
+        }
+
         var supervisor = ReferenceEquals(_active, _loop) ? _supervisor! : _evalSupervisor!;
         supervisor.RobotDecision = human;
         var d = _active.Step(obs);
@@ -247,6 +253,33 @@ internal sealed class BridgeSession : IDisposable
             Step = step, Action = d.Action, Mode = _active.Mode, ActionMode = d.Mode, Controller = d.Controller, Stop = d.Stop,
             Intervention = d.Intervention, Kind = d.Kind, Truncate = d.Truncate, Value = d.Value, Events = d.Events,
         };
+    }
+
+    private bool CameraFrame(Frames.FfmpegFrameSource camera, out Frame frame, out string problem)
+    {
+        if (camera.TryGetLatest(out frame, out problem)) return true;
+        if (camera.State != Frames.FrameSourceState.Starting) return false;
+        // The first frame may still be on its way: wait for it within the start timeout.
+        camera.ReadNext(TimeSpan.FromMilliseconds(camera.Options.StartTimeoutMs));
+        return camera.TryGetLatest(out frame, out problem);
+    }
+
+    /// <summary>A missing device or broken stream: a safe stop of the episode, logged as a safety fault (never a crash).</summary>
+    private ActMessage CameraStop(int step, string problem)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var events = new List<LoopEvent>
+        {
+            new() { Type = LoopEventType.AgentFault, Source = EventSource.Safety, Episode = _episode, Step = step, Mode = ControlMode.Stopped, Reason = problem, TimeMs = now },
+            new() { Type = LoopEventType.Stopped, Source = EventSource.Safety, Episode = _episode, Step = step, Mode = ControlMode.Stopped, Reason = "camera_fault", Outcome = InterventionOutcome.Stopped, TimeMs = now },
+        };
+        var sink = new SessionSink(this);
+        foreach (var e in events) sink.Append(e);
+        _stopped = true;
+        _stopReason = "camera_fault";
+        MarkLastTruncated();
+        _operator.OnMode(_id, ControlMode.Stopped);
+        return new ActMessage { Step = step, Action = new float[_request!.ActionSize], Mode = ControlMode.Stopped, ActionMode = ControlMode.Stopped, Stop = true, Events = events };
     }
 
     private object End(BridgeMessage m)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Rift.Agent.Bridge;
 using Rift.Agent.Cli;
 using Rift.Agent.Events;
+using Rift.Agent.Frames;
 using Rift.Agent.Loop;
 using Rift.Sim;
 using Spectre.Console;
@@ -19,6 +20,7 @@ public sealed class RobotCommands : ICommandProvider
     {
         tree.Root.Subcommands.Add(ServeCommand());
         tree.Group("robot").Subcommands.Add(SimClientCommand());
+        tree.Group("robot").Subcommands.Add(CameraCommand());
     }
 
     private static Command ServeCommand()
@@ -29,7 +31,10 @@ public sealed class RobotCommands : ICommandProvider
             using var host = RiftHost.Build();
             var options = host.Options<BridgeOptions>();
             var factory = new DefaultSessionFactory(options, host.Options<ArbitrationOptions>());
-            await using var server = new BridgeServer(options, factory, host.Options<EventLogOptions>(), host.Services.GetRequiredService<ILoggerFactory>());
+            var cameraOptions = host.Options<CameraOptions>();
+            using var camera = string.IsNullOrWhiteSpace(cameraOptions.Input) ? null : new FfmpegFrameSource(cameraOptions);
+            await using var server = new BridgeServer(options, factory, host.Options<EventLogOptions>(), host.Services.GetRequiredService<ILoggerFactory>(), camera);
+            camera?.Start();
             await server.StartAsync(ct);
             var token = string.IsNullOrEmpty(options.Token) ? "" : "?token=…";
             foreach (var a in server.Addresses)
@@ -153,6 +158,45 @@ public sealed class RobotCommands : ICommandProvider
             AnsiConsole.Write(table);
             if (parse.GetValue(json) is { } path) JsonMetrics.Write(path, metrics);
             return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command CameraCommand()
+    {
+        var seconds = new Option<double>("--seconds") { Description = "How long to read.", DefaultValueFactory = _ => 3.0 };
+        var png = new Option<string?>("--png") { Description = "Write the last frame as PNG." };
+        var json = CommonOptions.Json();
+        var cmd = new Command("camera", "Read the camera configured by --Camera:Input (file, /dev/videoN, rtsp://…, lavfi:GRAPH) through ffmpeg; reports frames/s and state.") { seconds, png, json };
+        cmd.SetAction(parse =>
+        {
+            using var host = RiftHost.Build();
+            var o = host.Options<CameraOptions>();
+            if (string.IsNullOrWhiteSpace(o.Input)) throw new RiftUserException("set the camera with --Camera:Input=PATH|/dev/videoN|rtsp://…|lavfi:testsrc");
+            using var source = new FfmpegFrameSource(o).Start();
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var first = source.ReadNext(TimeSpan.FromMilliseconds(o.StartTimeoutMs));
+            var firstMs = sw.Elapsed.TotalMilliseconds;
+            var t0 = source.FramesRead;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (first is not null && clock.Elapsed.TotalSeconds < parse.GetValue(seconds) && source.State is FrameSourceState.Running) Thread.Sleep(20);
+            var fps = (source.FramesRead - t0) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+            var ok = source.TryGetLatest(out var last, out var problem);
+            if (parse.GetValue(png) is { } path && ok) Rift.Sim.Rendering.PngWriter.Write(path, last);
+            var table = new Table().AddColumns("metric", "value");
+            table.AddRow("camera/state", source.State.ToString());
+            table.AddRow("camera/frames", source.FramesRead.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("camera/fps", fps.ToString("0.0", CultureInfo.InvariantCulture));
+            table.AddRow("camera/first_frame_ms", first is null ? "–" : firstMs.ToString("0", CultureInfo.InvariantCulture));
+            table.AddRow("camera/size", $"{o.Width}x{o.Height}");
+            if (!ok) table.AddRow("camera/problem", Markup.Escape(problem));
+            AnsiConsole.Write(table);
+            if (parse.GetValue(json) is { } j)
+                JsonMetrics.Write(j, new Dictionary<string, double>
+                {
+                    ["camera/frames"] = source.FramesRead, ["camera/fps"] = fps, ["camera/first_frame_ms"] = first is null ? double.NaN : firstMs,
+                });
+            return first is null ? ExitCodes.Failure : ExitCodes.Ok;
         });
         return cmd;
     }

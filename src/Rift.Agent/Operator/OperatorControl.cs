@@ -64,6 +64,10 @@ public sealed class OperatorControl
         Publish(new JsonObject { ["kind"] = "operator", ["action"] = on ? "takeover" : "hand_back", ["time_ms"] = Now() }, keep: true);
     }
 
+    /// <summary>Shows a server-side alarm (camera fault, …) in the console's event history.</summary>
+    public void Alarm(string source, string message) =>
+        Publish(new JsonObject { ["kind"] = "alarm", ["source"] = source, ["message"] = message, ["time_ms"] = Now() }, keep: true);
+
     // ---- The console's view ------------------------------------------------------------------------------------------
 
     /// <summary>Records a loop event of <paramref name="session"/> and forwards it to the console (never blocks).</summary>
