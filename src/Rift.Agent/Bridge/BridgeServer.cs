@@ -29,6 +29,7 @@ public sealed class BridgeServer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly Channel<(string Session, EpisodeResult Result)> _completed = Channel.CreateUnbounded<(string, EpisodeResult)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly byte[] _token;
+    private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private Task? _completedPump;
     private int _sessions;
@@ -113,7 +114,10 @@ public sealed class BridgeServer : IAsyncDisposable
     public async Task StopAsync()
     {
         if (_app is null) return;
-        await _app.StopAsync(CancellationToken.None);
+        // Close the robot sessions first (each ends its episode and closes its log), so Kestrel does not wait on them.
+        await _stopping.CancelAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
         _app = null;
         _completed.Writer.TryComplete();
@@ -214,7 +218,8 @@ public sealed class BridgeServer : IAsyncDisposable
             var id = $"s{Interlocked.Increment(ref _nextSession)}";
             using var session = new BridgeSession(id, ws, this, _log);
             _log.LogInformation("session {Session}: connected from {Remote}", id, ctx.Connection.RemoteIpAddress);
-            await session.RunAsync(ctx.RequestAborted);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _stopping.Token);
+            await session.RunAsync(linked.Token);
             _log.LogInformation("session {Session}: closed", id);
         }
         finally

@@ -109,6 +109,7 @@ internal sealed class BridgeSession : IDisposable
         }
         catch (OperationCanceledException)
         {
+            await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping");
         }
         catch (WebSocketException e)
         {
@@ -379,19 +380,22 @@ internal sealed class BridgeSession : IDisposable
         if (_request is null) return;
         // Without a latch the press stops the running episode once; with it, the latch stops every step until released.
         if (_record is not null) (ReferenceEquals(_active, _evalLoop) ? _evalSupervisor : _supervisor)?.RequestEStop();
-        // Tell the robot now, between steps; the next act stops too. Never block the operator's thread.
-        _ = Task.Run(async () =>
+        // Tell the robot now, between steps; the next act stops too. Starts sending on this thread when the socket is
+        // free and never blocks the operator's thread otherwise.
+        _ = PushEStopAsync(reason);
+    }
+
+    private async Task PushEStopAsync(string reason)
+    {
+        try
         {
-            try
-            {
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await SendAsync(new EStopMessage(reason), cts.Token);
-            }
-            catch (Exception)
-            {
-                // The robot's connection is gone or stalled; the latch still stops its next step.
-            }
-        });
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await SendAsync(new EStopMessage(reason), cts.Token);
+        }
+        catch (Exception)
+        {
+            // The robot's connection is gone or stalled; the latch still stops its next step.
+        }
     }
 
     private async Task SendAsync<T>(T message, CancellationToken ct)
@@ -416,7 +420,7 @@ internal sealed class BridgeSession : IDisposable
             if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 await _ws.CloseOutputAsync(status, text, CancellationToken.None);
         }
-        catch (WebSocketException)
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
         }
     }

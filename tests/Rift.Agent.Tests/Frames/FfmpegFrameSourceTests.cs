@@ -100,6 +100,7 @@ public sealed class FfmpegFrameSourceTests : IDisposable
         s.Start();
         Assert.Null(s.ReadNext(TimeSpan.FromSeconds(10)));
         Assert.Equal(FrameSourceState.Faulted, s.State);
+        for (var i = 0; i < 200 && Volatile.Read(ref raised) is null; i++) Thread.Sleep(10); // raised on the reader thread
         Assert.NotNull(raised);
         Assert.False(s.TryGetLatest(out _, out var problem));
         Assert.Contains("faulted", problem);
