@@ -5,7 +5,7 @@ using Rift.Learning;
 
 namespace Rift.Agent.Events;
 
-/// <summary>What a <see cref="LoopEvent"/> records. Serialised in snake_case (<c>synthetic_estop</c>).</summary>
+/// <summary>What a <see cref="LoopEvent"/> records. Serialised in snake_case (<c>synthetic_e_stop</c>).</summary>
 public enum LoopEventType : byte
 {
     /// <summary>Per-step control flags: mode, controller, e, kind, value.</summary>

@@ -65,6 +65,9 @@ public sealed class ArbitrationLoop : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(supervisor);
+        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
+            throw new ArgumentException($"Invalid Arbitration options: {string.Join("; ", errors.Select(e => e.ErrorMessage))}", nameof(options));
         _o = options;
         _task = task ?? throw new ArgumentNullException(nameof(task));
         _policy = policy;

@@ -32,7 +32,7 @@ public sealed class ArbitrationServiceOptions
 public sealed class ArbitrationService(
     ArbitrationServiceOptions options,
     EpisodeRunner runner,
-    EventLog? eventLog = null,
+    EventLogWriter? eventLog = null,
     IHostApplicationLifetime? lifetime = null,
     ILogger<ArbitrationService>? logger = null) : BackgroundService
 {

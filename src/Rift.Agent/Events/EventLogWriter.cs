@@ -37,7 +37,7 @@ public sealed class EventLogOptions
 /// by <see cref="EventLogOptions.Fsync"/>. <see cref="Flush"/> waits until everything appended is on disk;
 /// <see cref="Dispose"/> flushes and closes.
 /// </summary>
-public sealed class EventLog : IEventSink, IDisposable
+public sealed class EventLogWriter : IEventSink, IDisposable
 {
     private readonly EventLogOptions _o;
     private readonly FileStream _stream;
@@ -48,7 +48,7 @@ public sealed class EventLog : IEventSink, IDisposable
 
     private readonly record struct Item(byte[]? Line, bool Durable, ManualResetEventSlim? Flushed);
 
-    public EventLog(string path, EventLogOptions? options = null)
+    public EventLogWriter(string path, EventLogOptions? options = null)
     {
         _o = options ?? new EventLogOptions();
         Path = System.IO.Path.GetFullPath(path);
