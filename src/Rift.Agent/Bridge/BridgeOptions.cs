@@ -72,7 +72,7 @@ public sealed class BridgeOptions : IValidatableObject
         var open = urls.Where(u => !IsLoopback(u)).ToArray();
         if (open.Length > 0 && string.IsNullOrEmpty(Token))
             yield return new ValidationResult(
-                $"URL {open[0]} is not a loopback address; a non-local binding requires Bridge:Token (refusing to serve the robot and console to the network without a token).",
+                $"URL {open[0]} is not a loopback address; a non-local binding requires Bridge:Token (refusing to serve the robot and console to the network without a token)",
                 [nameof(Token)]);
         if (Policy is not ("expert" or "zero"))
             yield return new ValidationResult($"unknown policy '{Policy}'; known: expert, zero.", [nameof(Policy)]);

@@ -28,7 +28,7 @@ internal sealed class BridgeSession : IDisposable
     private ArbitrationLoop? _evalLoop;
     private BridgeSupervisor? _supervisor;
     private BridgeSupervisor? _evalSupervisor;
-    private EventLog? _eventLog;
+    private EventLogWriter? _eventLog;
 
     // Episode state (mirrors EpisodeRunner).
     private ArbitrationLoop? _active;
@@ -158,7 +158,7 @@ internal sealed class BridgeSession : IDisposable
         _supervisor = new BridgeSupervisor(_operator);
         _evalSupervisor = new BridgeSupervisor(_operator, operatorOnly: true);
         var dir = _server.EventLogDirectory;
-        _eventLog = new EventLog(Path.Combine(dir, $"events-{Sanitize(request.Robot)}-{_id}.jsonl"), _server.EventLogOptions);
+        _eventLog = new EventLogWriter(Path.Combine(dir, $"events-{Sanitize(request.Robot)}-{_id}.jsonl"), _server.EventLogOptions);
         var sink = new SessionSink(this);
         _loop = new ArbitrationLoop(components.Loop, request.Task, components.Policy, _supervisor, components.Agent, sink);
         var evalOptions = DefaultSessionFactory.CopyWithSeed(components.Loop, components.Loop.Seed);

@@ -1,6 +1,5 @@
 using Rift.Agent.Loop;
 using Rift.Learning;
-using Rift.Sim;
 
 namespace Rift.Agent.Bridge;
 
@@ -15,8 +14,20 @@ public sealed record SimRunSettings(string Task, int Episodes, int Seed, int Eva
 }
 
 /// <summary>Training episodes and evaluation successes of a run.</summary>
-public sealed record SimRunResult(IReadOnlyList<EpisodeSummaryWire> Episodes, IReadOnlyList<bool> EvalSuccesses, int EStopsReceived)
+public sealed record SimRunResult(IReadOnlyList<EpisodeSummaryWire> Episodes, IReadOnlyList<bool> EvalSuccesses, int EStopsReceived, IReadOnlyList<double>? StepRoundTripMs = null)
 {
+    /// <summary>Round-trip percentiles of obs → act over the bridge, in ms (empty for in-process runs).</summary>
+    public Dictionary<string, double> Latency()
+    {
+        var m = new Dictionary<string, double>();
+        if (StepRoundTripMs is not { Count: > 0 } rtt) return m;
+        var sorted = rtt.Order().ToArray();
+        m["bridge/step_rtt_p50_ms"] = sorted[(int)(0.50 * (sorted.Length - 1))];
+        m["bridge/step_rtt_p99_ms"] = sorted[(int)(0.99 * (sorted.Length - 1))];
+        m["bridge/steps_timed"] = sorted.Length;
+        return m;
+    }
+
     /// <summary>
     /// The online metrics of <c>rift train online</c>: episodes, synthetic e-stops, successful recoveries, escalations,
     /// human interventions (e-stops + takeovers), human IR (step) = human-controlled steps ÷ steps, and SR of
@@ -57,6 +68,7 @@ public static class SimRobot
         var episodes = new List<EpisodeSummaryWire>();
         var evals = new List<bool>();
         var estops = 0;
+        var rtt = new List<double>();
         var total = s.Episodes + s.EvalEpisodes;
         for (var i = 0; i < total; i++)
         {
@@ -64,8 +76,9 @@ public static class SimRobot
             var eval = i >= s.Episodes;
             var seed = eval ? s.EvalSeed(i - s.Episodes) : s.EpisodeSeed(i);
             var begun = await client.BeginAsync(eval ? 1_000_000 + i - s.Episodes : i, seed, eval, ct);
-            if (!eval) supervisor.Reset(seed);
+            // Same order as EpisodeRunner: the environment first, then the supervisor (it may read the new state).
             var (obs, info) = env.Reset(seed);
+            if (!eval) supervisor.Reset(seed);
             var mode = begun.Mode;
             float? reward = null;
             bool success = false, sentEnd = false;
@@ -76,7 +89,9 @@ public static class SimRobot
                 var human = eval || mode == ControlMode.Stopped
                     ? HumanDecision.None
                     : supervisor.Decide(new SupervisorContext(t, obs, info, ControllerOf(mode), mode == ControlMode.Human, mode == ControlMode.AwaitingHuman));
+                var sent = System.Diagnostics.Stopwatch.GetTimestamp();
                 var d = await client.StepAsync(t, obs, human, reward, success ? true : null, ct);
+                rtt.Add(System.Diagnostics.Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                 if (client.EStopReceived)
                 {
                     estops++;
@@ -107,7 +122,7 @@ public static class SimRobot
             else episodes.Add(ended!.Result!);
             onEpisode?.Invoke(i);
         }
-        return new SimRunResult(episodes, evals, estops);
+        return new SimRunResult(episodes, evals, estops, rtt);
     }
 
     /// <summary>The same run in process: <see cref="EpisodeRunner"/> over a loop built from the same components.</summary>
@@ -152,67 +167,5 @@ public static class SimRobot
     {
         public void Reset(int episodeSeed) { }
         public HumanDecision Decide(in SupervisorContext context) => HumanDecision.None;
-    }
-}
-
-/// <summary>
-/// A simple simulated takeover supervisor for the sim client (DESIGN.md §7, stuck rule): takes over when the oracle
-/// progress has not improved for <paramref name="patience"/> robot steps, or when the agent asks for help; drives with
-/// the scripted expert until progress rose by <paramref name="restoreMargin"/>, the task succeeded, or
-/// <paramref name="maxSteps"/> steps passed; then hands back. Deterministic.
-/// </summary>
-public sealed class StuckTakeoverSupervisor(IExpert expert, int patience = 8, int maxSteps = 15, double restoreMargin = 0.1, double epsilon = 0.01) : IHumanSupervisor
-{
-    private double _best;
-    private int _since;
-    private int _controlSteps;
-    private double _start;
-
-    public void Reset(int episodeSeed)
-    {
-        expert.Reset();
-        _best = double.NegativeInfinity;
-        _since = 0;
-        _controlSteps = 0;
-    }
-
-    public HumanDecision Decide(in SupervisorContext context)
-    {
-        var progress = context.Info.Progress;
-        if (context.HumanInControl)
-        {
-            _controlSteps++;
-            if (context.Info.Success || progress >= _start + restoreMargin || _controlSteps >= maxSteps)
-            {
-                _best = progress;
-                _since = 0;
-                return new HumanDecision(HumanDecisionKind.HandBack);
-            }
-            return new HumanDecision(HumanDecisionKind.None, Act(context.Observation));
-        }
-        if (progress > _best + epsilon)
-        {
-            _best = progress;
-            _since = 0;
-        }
-        else
-        {
-            _since++;
-        }
-        if (context.HelpRequested || _since >= patience)
-        {
-            _since = 0;
-            _controlSteps = 0;
-            _start = progress;
-            return new HumanDecision(HumanDecisionKind.TakeOver, Act(context.Observation));
-        }
-        return HumanDecision.None;
-    }
-
-    private float[] Act(Observation o)
-    {
-        var a = new float[ObservationLayout.ActionSize];
-        expert.Act(o, a);
-        return a;
     }
 }

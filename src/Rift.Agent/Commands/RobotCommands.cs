@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,6 +10,7 @@ using Rift.Agent.Events;
 using Rift.Agent.Frames;
 using Rift.Agent.Loop;
 using Rift.Sim;
+using Rift.Sim.Supervisors;
 using Spectre.Console;
 
 namespace Rift.Agent.Commands;
@@ -40,15 +42,28 @@ public sealed class RobotCommands : ICommandProvider
             foreach (var a in server.Addresses)
                 AnsiConsole.MarkupLine($"bridge [green]{Markup.Escape(a.Replace("http", "ws"))}{BridgeProtocol.Path}[/]   console [green]{Markup.Escape(a)}/console{Markup.Escape(token)}[/]");
             AnsiConsole.MarkupLine($"event logs in [grey]{Markup.Escape(server.EventLogDirectory)}[/]; Ctrl+C stops");
+            // Stop on Ctrl+C (SIGINT), SIGTERM (systemd, docker stop) or SIGQUIT: close the sessions (each robot's episode
+            // ends, its event log is flushed), then Kestrel.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Cancel);
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {
             }
+            AnsiConsole.MarkupLine("stopping…");
             await server.StopAsync();
             return ExitCodes.Ok;
+
+            void Cancel(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
         });
         return cmd;
     }
@@ -64,7 +79,7 @@ public sealed class RobotCommands : ICommandProvider
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Deterministic evaluation episodes after training episodes (online/sr_eval).", DefaultValueFactory = _ => 5 };
         var stepDelay = new Option<int>("--step-delay-ms") { Description = "Pause per step (to watch the console).", DefaultValueFactory = _ => 0 };
         var compare = new Option<bool>("--compare") { Description = "Also run the same episodes in process (EpisodeRunner) and report the differences (bridge/max_abs_diff)." };
-        var cmd = new Command("sim-client", "Drive a simulated task through the robot bridge with a simulated human on the robot side; reports the online/* metrics.")
+        var cmd = new Command("sim-client", "Drive a simulated task through the robot bridge with a simulated human (--SimSupervisor:*) on the robot side; reports the online/* metrics.")
         {
             task, episodes, seed, json, url, token, evalEpisodes, stepDelay, compare,
         };
@@ -79,6 +94,7 @@ public sealed class RobotCommands : ICommandProvider
             var bridgeOptions = host.Options<BridgeOptions>();
             var loopOptions = host.Options<ArbitrationOptions>();
             var simOptions = host.Options<SimOptions>();
+            var supervisorOptions = host.Options<SimSupervisorOptions>();
             var settings = new SimRunSettings(t, n, parse.GetValue(seed), ne, parse.GetValue(stepDelay));
             var log = host.Services.GetRequiredService<ILoggerFactory>();
 
@@ -110,7 +126,7 @@ public sealed class RobotCommands : ICommandProvider
                 {
                     var bar = ctx.AddTask($"{t} over the bridge", maxValue: n + ne);
                     using var env = SimTasks.Create(t, simOptions);
-                    var supervisor = new StuckTakeoverSupervisor(SimTasks.CreateExpert(t, simOptions));
+                    var supervisor = SimulatedSupervisor.For(env, supervisorOptions);
                     await using var client = await BridgeClient.ConnectAsync(target, tok, ct);
                     await client.HelloAsync(t, env.Spec.ActionSize, env.Spec.PolicyInputSize, "sim-client", settings.Seed, ct);
                     bridged = await SimRobot.RunBridgeAsync(client, env, supervisor, settings, _ => bar.Increment(1), ct);
@@ -120,7 +136,7 @@ public sealed class RobotCommands : ICommandProvider
                         using var env2 = SimTasks.Create(t, simOptions);
                         var request = new SessionRequest(t, "in-process", env2.Spec.ActionSize, env2.Spec.PolicyInputSize, settings.Seed);
                         var components = new DefaultSessionFactory(bridgeOptions, loopOptions).Create(request);
-                        inProcess = SimRobot.RunInProcess(env2, new StuckTakeoverSupervisor(SimTasks.CreateExpert(t, simOptions)), components, settings, _ => bar2.Increment(1));
+                        inProcess = SimRobot.RunInProcess(env2, SimulatedSupervisor.For(env2, supervisorOptions), components, settings, _ => bar2.Increment(1));
                     }
                 });
             }
@@ -155,6 +171,11 @@ public sealed class RobotCommands : ICommandProvider
                 table.AddRow(row.Select(Markup.Escape).ToArray());
             }
             if (metrics.TryGetValue("bridge/max_abs_diff", out var dd)) table.AddRow("bridge/max_abs_diff", Format(dd), "");
+            foreach (var (k, v) in bridged.Latency())
+            {
+                metrics[k] = v;
+                table.AddRow(reference is null ? [k, Format(v)] : [k, Format(v), ""]);
+            }
             AnsiConsole.Write(table);
             if (parse.GetValue(json) is { } path) JsonMetrics.Write(path, metrics);
             return ExitCodes.Ok;
