@@ -224,6 +224,55 @@ public sealed class BridgeServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Operator_EStopWhileLearnerBusy_StopsNextStepWithoutWaiting()
+    {
+        await using var server = Server();
+        using var learnerBusy = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        server.EpisodeCompleted += (_, _) =>
+        {
+            learnerBusy.Set();
+            release.Wait(TimeSpan.FromSeconds(20)); // a learner update that takes long
+        };
+        await server.StartAsync();
+        await using var client = await BridgeClient.ConnectAsync(server.BaseUri);
+        await client.HelloAsync("fake", 2, 2);
+        var obs = new Observation { Proprio = [0.1f], ObjectState = [1f], Embedding = [0.1f, 0.9f, 0.5f] };
+        await client.BeginAsync(0, 0);
+        await client.StepAsync(0, obs, HumanDecision.None);
+        await client.EndAsync(obs, 0f, false, true, false);
+        Assert.True(learnerBusy.Wait(TimeSpan.FromSeconds(10)));
+
+        await client.BeginAsync(1, 1);
+        Assert.False((await client.StepAsync(0, obs, HumanDecision.None)).Stop);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        server.Operator.EStop("test");
+        var d = await client.StepAsync(1, obs, HumanDecision.None);
+        Assert.True(d.Stop);
+        Assert.Equal(InterventionKind.HumanEStop, d.Kind);
+        Assert.True(sw.ElapsedMilliseconds < 2000, $"e-stop took {sw.ElapsedMilliseconds} ms with the learner busy");
+        release.Set();
+    }
+
+    [Fact]
+    public async Task Operator_EStopNotLatched_StopsRunningEpisodeOnly()
+    {
+        await using var server = new BridgeServer(new BridgeOptions { Urls = "http://127.0.0.1:0", EventLogDirectory = _dir, LatchEStop = false }, new FakeWorldFactory());
+        await server.StartAsync();
+        await using var client = await BridgeClient.ConnectAsync(server.BaseUri);
+        await client.HelloAsync("fake", 2, 2);
+        var obs = new Observation { Proprio = [0.1f], ObjectState = [1f], Embedding = [0.1f, 0.9f, 0.5f] };
+        await client.BeginAsync(0, 0);
+        await client.StepAsync(0, obs, HumanDecision.None);
+        server.Operator.EStop("test");
+        Assert.False(server.Operator.EStopEngaged);
+        Assert.True((await client.StepAsync(1, obs, HumanDecision.None)).Stop);
+        await client.EndAsync(null, null, false, false, false);
+        await client.BeginAsync(1, 1);
+        Assert.False((await client.StepAsync(0, obs, HumanDecision.None)).Stop);
+    }
+
+    [Fact]
     public async Task Operator_Takeover_HumanControlsWithRobotSideActionThenHandsBack()
     {
         await using var server = Server();
