@@ -59,6 +59,9 @@ public sealed class BridgeClient : IAsyncDisposable
 
     public void ClearEStop() => EStopReceived = false;
 
+    /// <summary>Send frames as PNG (lossless, smaller on the wire) instead of raw rgb24. Default false.</summary>
+    public bool PngFrames { get; set; }
+
     /// <summary>Connects to <c>ws://host:port/bridge</c> of <paramref name="server"/> (http or ws URL), with the token if given.</summary>
     public static async Task<BridgeClient> ConnectAsync(Uri server, string? token = null, CancellationToken ct = default)
     {
@@ -114,12 +117,14 @@ public sealed class BridgeClient : IAsyncDisposable
 
     public Task<BridgeReply> PingAsync(CancellationToken ct = default) => RequestAsync(new Dictionary<string, object?> { ["type"] = "ping" }, "pong", ct);
 
-    private static Dictionary<string, object?> ObservationFields(Observation obs)
+    private Dictionary<string, object?> ObservationFields(Observation obs)
     {
         var m = new Dictionary<string, object?> { ["proprio"] = obs.Proprio, ["object_state"] = obs.ObjectState };
         if (obs.Embedding is not null) m["embedding"] = obs.Embedding;
         if (obs.Frame is { } f)
-            m["frame"] = new WireFrame { Width = f.Width, Height = f.Height, Format = "rgb24", Data = Convert.ToBase64String(f.Rgb) };
+            m["frame"] = PngFrames
+                ? new WireFrame { Width = f.Width, Height = f.Height, Format = "png", Data = Convert.ToBase64String(Rift.Sim.Rendering.PngWriter.Encode(f)) }
+                : new WireFrame { Width = f.Width, Height = f.Height, Format = "rgb24", Data = Convert.ToBase64String(f.Rgb) };
         return m;
     }
 

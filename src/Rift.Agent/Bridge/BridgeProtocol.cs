@@ -57,23 +57,39 @@ public static class BridgeProtocol
         Frame? frame = null;
         if (m.Frame is { } f)
         {
-            if (f.Format is not (null or "rgb24"))
-                throw new BridgeProtocolException("bad_frame", $"frame format '{f.Format}' is not supported; send rgb24 (base64)");
-            if (f.Width is < 1 or > 8192 || f.Height is < 1 or > 8192)
-                throw new BridgeProtocolException("bad_frame", $"frame size {f.Width}x{f.Height} is out of range [1, 8192]");
+            if (f.Format is not (null or "rgb24" or "png"))
+                throw new BridgeProtocolException("bad_frame", $"frame format '{f.Format}' is not supported; send rgb24 or png (base64)");
             if (string.IsNullOrEmpty(f.Data)) throw new BridgeProtocolException("bad_frame", "frame data is missing");
-            byte[] rgb;
+            byte[] bytes;
             try
             {
-                rgb = Convert.FromBase64String(f.Data);
+                bytes = Convert.FromBase64String(f.Data);
             }
             catch (FormatException)
             {
                 throw new BridgeProtocolException("bad_frame", "frame data is not base64");
             }
-            if (rgb.Length != f.Width * f.Height * 3)
-                throw new BridgeProtocolException("bad_frame", $"frame data has {rgb.Length} bytes, expected {f.Width}x{f.Height}x3 = {f.Width * f.Height * 3}");
-            frame = new Frame(f.Width, f.Height, rgb);
+            if (f.Format == "png")
+            {
+                try
+                {
+                    frame = Frames.PngFrameDecoder.Decode(bytes);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new BridgeProtocolException("bad_frame", e.Message);
+                }
+                if ((f.Width != 0 && f.Width != frame.Width) || (f.Height != 0 && f.Height != frame.Height))
+                    throw new BridgeProtocolException("bad_frame", $"frame says {f.Width}x{f.Height}, the PNG is {frame.Width}x{frame.Height}");
+            }
+            else
+            {
+                if (f.Width is < 1 or > 8192 || f.Height is < 1 or > 8192)
+                    throw new BridgeProtocolException("bad_frame", $"frame size {f.Width}x{f.Height} is out of range [1, 8192]");
+                if (bytes.Length != f.Width * f.Height * 3)
+                    throw new BridgeProtocolException("bad_frame", $"frame data has {bytes.Length} bytes, expected {f.Width}x{f.Height}x3 = {f.Width * f.Height * 3}");
+                frame = new Frame(f.Width, f.Height, bytes);
+            }
         }
         return new Observation { Proprio = m.Proprio, ObjectState = objectState, Frame = frame, Embedding = m.Embedding };
     }
@@ -157,7 +173,7 @@ public sealed class WireFrame
 {
     public int Width { get; set; }
     public int Height { get; set; }
-    /// <summary>rgb24 (default): rows top-down, 3 bytes per pixel, base64 in <see cref="Data"/>.</summary>
+    /// <summary>rgb24 (default: rows top-down, 3 bytes per pixel) or png (8-bit grey/RGB/RGBA), base64 in <see cref="Data"/>.</summary>
     public string? Format { get; set; }
     public string? Data { get; set; }
 }

@@ -140,6 +140,7 @@ public sealed class BridgeServerTests : IDisposable
             "{\"type\":\"obs\",\"proprio\":[0.1],\"object_state\":[1],\"embedding\":[0.1,0.9,0.5],\"frame\":{\"width\":2,\"height\":2,\"data\":\"AAAA\"}}",
             "{\"type\":\"obs\",\"proprio\":[0.1],\"object_state\":[1],\"embedding\":[0.1,0.9,0.5],\"frame\":{\"width\":-1,\"height\":2,\"data\":\"AAAA\"}}",
             "{\"type\":\"obs\",\"proprio\":[0.1],\"object_state\":[1],\"embedding\":[0.1,0.9,0.5],\"frame\":{\"width\":1,\"height\":1,\"format\":\"png\",\"data\":\"AAAA\"}}",
+            "{\"type\":\"obs\",\"proprio\":[0.1],\"object_state\":[1],\"embedding\":[0.1,0.9,0.5],\"frame\":{\"width\":1,\"height\":1,\"format\":\"jpeg\",\"data\":\"AAAA\"}}",
         ];
         foreach (var m in inEpisode)
         {

@@ -183,6 +183,27 @@ public sealed class FfmpegFrameSourceTests : IDisposable
         Assert.All(seen, f => Assert.Equal((32, 24), (f!.Width, f.Height)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Bridge_FrameOnTheWire_ReachesEncoderExactly(bool png)
+    {
+        var seen = new List<Frame?>();
+        await using var server = new BridgeServer(new BridgeOptions { Urls = "http://127.0.0.1:0", EventLogDirectory = _dir }, new FrameRecordingFactory(seen));
+        await server.StartAsync();
+        await using var client = await BridgeClient.ConnectAsync(server.BaseUri);
+        client.PngFrames = png;
+        await client.HelloAsync("fake", 2, 2);
+        await client.BeginAsync(0, 0);
+        var rgb = new byte[20 * 10 * 3];
+        new Random(5).NextBytes(rgb);
+        var obs = new Observation { Proprio = [0.1f], ObjectState = [1f], Frame = new Frame(20, 10, rgb) };
+        Assert.False((await client.StepAsync(0, obs, HumanDecision.None)).Stop);
+        var f = Assert.Single(seen);
+        Assert.Equal((20, 10), (f!.Width, f.Height));
+        Assert.Equal(rgb, f.Rgb);
+    }
+
     /// <summary>No agent; an encoder-free loop whose policy records the frames it would see through the observation.</summary>
     private sealed class FrameRecordingFactory(List<Frame?> seen) : IBridgeSessionFactory
     {
