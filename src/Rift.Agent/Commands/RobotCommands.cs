@@ -78,10 +78,11 @@ public sealed class RobotCommands : ICommandProvider
         var token = new Option<string?>("--token") { Description = "Token for the server (default: Bridge:Token)." };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Deterministic evaluation episodes after training episodes (online/sr_eval).", DefaultValueFactory = _ => 5 };
         var stepDelay = new Option<int>("--step-delay-ms") { Description = "Pause per step (to watch the console).", DefaultValueFactory = _ => 0 };
+        var pngFrames = new Option<bool>("--png-frames") { Description = "Send camera frames (with --Sim:RenderFrames=true) as PNG instead of raw rgb24." };
         var compare = new Option<bool>("--compare") { Description = "Also run the same episodes in process (EpisodeRunner) and report the differences (bridge/max_abs_diff)." };
         var cmd = new Command("sim-client", "Drive a simulated task through the robot bridge with a simulated human (--SimSupervisor:*) on the robot side; reports the online/* metrics.")
         {
-            task, episodes, seed, json, url, token, evalEpisodes, stepDelay, compare,
+            task, episodes, seed, json, url, token, evalEpisodes, stepDelay, compare, pngFrames,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -128,6 +129,7 @@ public sealed class RobotCommands : ICommandProvider
                     using var env = SimTasks.Create(t, simOptions);
                     var supervisor = SimulatedSupervisor.For(env, supervisorOptions);
                     await using var client = await BridgeClient.ConnectAsync(target, tok, ct);
+                    client.PngFrames = parse.GetValue(pngFrames);
                     await client.HelloAsync(t, env.Spec.ActionSize, env.Spec.PolicyInputSize, "sim-client", settings.Seed, ct);
                     bridged = await SimRobot.RunBridgeAsync(client, env, supervisor, settings, _ => bar.Increment(1), ct);
                     if (parse.GetValue(compare))
