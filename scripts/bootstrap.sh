@@ -6,6 +6,7 @@ packages=(
   libegl1 libegl-mesa0 libgl1-mesa-dri libgles2   # EGL surfaceless offscreen rendering (Mesa llvmpipe)
   libosmesa6             # OSMesa fallback renderer
   ffmpeg                 # camera / video frames through a process pipe
+  chromium               # operator console end-to-end test (Playwright drives it; no browser download)
 )
 missing=()
 for p in "${packages[@]}"; do
