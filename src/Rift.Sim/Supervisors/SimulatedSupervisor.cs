@@ -78,7 +78,8 @@ public sealed class SimulatedSupervisor : IHumanSupervisor
     /// <summary>Starts an episode; the randomness is drawn from the options' seed and the episode seed.</summary>
     public void Reset(int episodeSeed)
     {
-        _rng = new Random(HashCode.Combine(_o.Seed, episodeSeed));
+        // HashCode.Combine is randomised per process; the supervisor must repeat across processes.
+        _rng = new Random(unchecked(_o.Seed * 1_000_003 + episodeSeed));
         _best = double.NegativeInfinity;
         _sinceImprovement = 0;
         _inWarranted = false;

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Rift.Agent.Tests.Cli;
-using Spectre.Console;
 
 namespace Rift.Agent.Tests.Bridge;
 
@@ -14,9 +13,6 @@ public sealed class SimClientCommandTests
         var dir = Directory.CreateTempSubdirectory("rift-simclient-").FullName;
         try
         {
-            // Spectre's static console keeps the writer it was first created with; point it at whatever Console.Out is
-            // at the time of writing, so this test's output does not swallow other tests' captured output.
-            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new CurrentConsoleOut()) });
             var json = Path.Combine(dir, "m.json");
             var (code, _, err) = await ProgramTests.Run("robot", "sim-client", "--task", "push", "--episodes", "2", "--eval-episodes", "1", "--seed", "4",
                 "--compare", "--json", json, $"--Bridge:EventLogDirectory={dir}",
@@ -34,14 +30,5 @@ public sealed class SimClientCommandTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private sealed class CurrentConsoleOut : TextWriter
-    {
-        public override Encoding Encoding => Console.Out.Encoding;
-        public override void Write(char value) => Console.Out.Write(value);
-        public override void Write(string? value) => Console.Out.Write(value);
-        public override void WriteLine(string? value) => Console.Out.WriteLine(value);
-        public override void Flush() => Console.Out.Flush();
     }
 }

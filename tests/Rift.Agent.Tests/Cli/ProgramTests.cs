@@ -1,3 +1,5 @@
+using Spectre.Console;
+
 namespace Rift.Agent.Tests.Cli;
 
 [Collection("Console")]
@@ -42,6 +44,9 @@ public class ProgramTests
         var e = new StringWriter();
         Console.SetOut(o);
         Console.SetError(e);
+        // Spectre's static console keeps the writer it was created with; point it at this run's output.
+        var oldAnsi = AnsiConsole.Console;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(o), Interactive = InteractionSupport.No });
         try
         {
             var code = await Program.Main(args);
@@ -49,6 +54,7 @@ public class ProgramTests
         }
         finally
         {
+            AnsiConsole.Console = oldAnsi;
             Console.SetOut(oldOut);
             Console.SetError(oldErr);
         }
