@@ -101,6 +101,21 @@ public sealed class FutureValueCritic : IValueCritic
         return 0.5f * (q + _out[0]);
     }
 
+    /// <summary>
+    /// Q together with the predicted value gain of the action, Q − V(n(z_t)) (the twin heads on the current real
+    /// latent): the future-conditioned signal that separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or
+    /// "losing ground" (gain &lt; 0) at the same value level. Allocation-free.
+    /// </summary>
+    public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    {
+        var q = Evaluate(z, action);
+        var zn = _input.AsSpan(0, EmbeddingSize); // n(z_t), left there by PredictFuture
+        _v1.Forward(zn, _out);
+        var v = _out[0];
+        _v2.Forward(zn, _out);
+        return (q, q - 0.5f * (v + _out[0]));
+    }
+
     /// <summary>ẑ_{t+k} in the layer-normalised latent space.</summary>
     public void PredictFuture(ReadOnlySpan<float> z, ReadOnlySpan<float> action, Span<float> zHat)
     {
