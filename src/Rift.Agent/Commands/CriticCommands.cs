@@ -337,7 +337,8 @@ public sealed class CriticCommands : ICommandProvider
         var seed = CommonOptions.Seed();
         var episodes = CommonOptions.Episodes(40);
         var json = CommonOptions.Json();
-        var cmd = new Command("trigger", "Evaluate the learned trigger and its baselines on held-out base-policy episodes against counterfactual labels.") { task, seed, episodes, json };
+        var dumpOpt = new Option<string?>("--dump") { Description = "Write per-step streams (progress, label, Q, gain, V0, p_fail, firings) as CSV to PATH." };
+        var cmd = new Command("trigger", "Evaluate the learned trigger and its baselines on held-out base-policy episodes against counterfactual labels.") { task, seed, episodes, json, dumpOpt };
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
@@ -372,6 +373,8 @@ public sealed class CriticCommands : ICommandProvider
                 var primaryScore = eo.NewScoring();
                 foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain));
                 var primary = primaryScore;
+                var dump = parse.GetValue(dumpOpt);
+                if (dump is not null) DumpStreams(dump, eps, streams, learned, new RiskTrigger(ro));
                 metrics["trigger/f1"] = primary.F1;
                 metrics["trigger/precision"] = primary.Precision;
                 metrics["trigger/recall"] = primary.Recall;
@@ -406,6 +409,21 @@ public sealed class CriticCommands : ICommandProvider
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    private static void DumpStreams(string path, List<RolloutEpisode> eps, List<Stream> streams, LearnedRiskTrigger learned, RiskTrigger rules)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder("episode,seed,success,t,progress,label,q,gain,v0,p_fail,fired_learned,fired_rules\n");
+        for (var e = 0; e < eps.Count; e++)
+        {
+            var x = streams[e];
+            var fl = learned.Firings(x.Q, x.Gain).ToHashSet();
+            var fr = TriggerEvaluation.Firings(rules, x.Q).ToHashSet();
+            for (var t = 0; t < x.Q.Length; t++)
+                sb.AppendLine(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3},{(fl.Contains(t) ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
+        }
+        File.WriteAllText(path, sb.ToString());
     }
 
     /// <summary>
