@@ -20,6 +20,57 @@ public sealed class CriticCommands : ICommandProvider
         train.Subcommands.Add(TrainEncoderCommand());
         train.Subcommands.Add(TrainCriticCommand());
         tree.Group("eval").Subcommands.Add(EvalTriggerCommand());
+        tree.Group("bench").Subcommands.Add(BenchCriticCommand());
+    }
+
+    private static Command BenchCriticCommand()
+    {
+        var task = CommonOptions.Task();
+        var json = CommonOptions.Json();
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (median of each statistic reported).", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("critic", "Latency: critic/step_p99_us (1024-d embedding, predictor + value heads + learned trigger) and encoder/frame_ms_128, one thread.") { task, json, repeats };
+        cmd.SetAction(parse =>
+        {
+            using var host = RiftHost.Build();
+            var co = host.Options<CriticOptions>();
+            var lo = host.Options<LearnedTriggerOptions>();
+            var sim = host.Options<SimOptions>();
+            var t = parse.GetValue(task)!;
+            CheckTask(t);
+            var reps = Math.Max(1, parse.GetValue(repeats));
+            var encoder = LoadEncoder(t);
+            var p99 = new List<double>();
+            var p50 = new List<double>();
+            var enc = new List<double>();
+            AnsiConsole.Progress().Start(ctx =>
+            {
+                var bar = ctx.AddTask("bench critic", maxValue: reps);
+                for (var i = 0; i < reps; i++)
+                {
+                    var (a, b) = CriticStepUs(co, lo);
+                    p99.Add(a);
+                    p50.Add(b);
+                    enc.Add(EncoderFrameMs(encoder, sim, t));
+                    bar.Increment(1);
+                }
+            });
+            static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+            var metrics = new Dictionary<string, double>
+            {
+                ["critic/step_p99_us"] = Median(p99),
+                ["critic/step_p50_us"] = Median(p50),
+                ["encoder/frame_ms_128"] = Median(enc),
+            };
+            var table = new Table().AddColumns("metric", "median over repeats", "all", "target");
+            table.AddRow("critic/step_p99_us", metrics["critic/step_p99_us"].ToString("F1", CultureInfo.InvariantCulture), string.Join(" ", p99.Select(x => x.ToString("F0", CultureInfo.InvariantCulture))), "≤ 200");
+            table.AddRow("critic/step_p50_us", metrics["critic/step_p50_us"].ToString("F1", CultureInfo.InvariantCulture), string.Join(" ", p50.Select(x => x.ToString("F0", CultureInfo.InvariantCulture))), "");
+            table.AddRow("encoder/frame_ms_128", metrics["encoder/frame_ms_128"].ToString("F3", CultureInfo.InvariantCulture), string.Join(" ", enc.Select(x => x.ToString("F2", CultureInfo.InvariantCulture))), "≤ 5");
+            AnsiConsole.Write(table);
+            var path = parse.GetValue(json);
+            if (path is not null) JsonMetrics.Write(path, metrics);
+            return ExitCodes.Ok;
+        });
+        return cmd;
     }
 
     private static void CheckTask(string task)
