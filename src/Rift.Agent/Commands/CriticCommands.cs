@@ -298,7 +298,7 @@ public sealed class CriticCommands : ICommandProvider
                 // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
                 var heads = ctx.AddTask("trigger heads", maxValue: 4);
                 fc = new FailureClassifier(critic.EmbeddingSize, seed: s);
-                fc.Train(trig.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), trig.SelectMany(e => e.Labels).ToList(), seed: s);
+                fc.Train(trig.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), trig.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
                 heads.Increment(1);
                 var streams = trig.Select(e => Streams(e, critic, fc)).ToList();
                 var labels = trig.Select(e => (IReadOnlyList<bool>)e.Labels).ToList();
