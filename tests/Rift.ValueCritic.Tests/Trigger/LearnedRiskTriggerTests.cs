@@ -98,6 +98,30 @@ public class CriticRiskMonitorTests
     }
 
     [Fact]
+    public void Trigger_AfterEvaluate_FeedsTheSameStepsGain()
+    {
+        // The loop's pattern: IValueCritic.Evaluate, then IRiskTrigger.Update(q) — must equal Update(q, gain).
+        var critic = new FutureValueCritic(16, 4, new CriticOptions { PredictorHidden = 16, ValueHidden = 8 }, seed: 3);
+        var head = new WindowTriggerHead(8, 8, seed: 3, usesGain: true);
+        var monitor = new CriticRiskMonitor(critic, new LearnedRiskTrigger(head, 0.0, 0));
+        var reference = new LearnedRiskTrigger(head, 0.0, 0);
+        IValueCritic asCritic = monitor;
+        var rng = new Random(5);
+        for (var i = 0; i < 12; i++)
+        {
+            var z = Enumerable.Range(0, 16).Select(_ => (float)rng.NextDouble()).ToArray();
+            float[] a = [0.1f * i, 0f, 0f, 1f];
+            var q = asCritic.Evaluate(z, a);
+            monitor.Trigger.Update(q);
+            var (q2, g2) = critic.EvaluateWithGain(z, a);
+            reference.Update(q2, g2);
+            Assert.Equal(q2, q);
+        }
+        var inner = (LearnedRiskTrigger)monitor.InnerTrigger;
+        Assert.Equal(reference.LastProbability, inner.LastProbability);
+    }
+
+    [Fact]
     public void SaveLoad_GainHead_KeepsGainFlagAndThreshold()
     {
         var head = new WindowTriggerHead(8, 8, seed: 2, usesGain: true);
