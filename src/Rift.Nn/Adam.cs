@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Rift.Nn;
 
@@ -67,7 +68,27 @@ public sealed class Adam
             float stepSize = (float)(LearningRate / bc1);
             float b1 = Beta1, b2 = Beta2, omb1 = (float)(1.0 - Beta1), omb2 = (float)(1.0 - Beta2), eps = Eps, wd = WeightDecay;
             float bc2Sqrt = (float)Math.Sqrt(bc2);
-            for (int j = 0; j < theta.Length; j++)
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vb1 = Vector512.Create(b1); var vb2 = Vector512.Create(b2);
+                var vomb1 = Vector512.Create(omb1); var vomb2 = Vector512.Create(omb2);
+                var veps = Vector512.Create(eps); var vwd = Vector512.Create(wd);
+                var vbc2 = Vector512.Create(bc2Sqrt); var vstep = Vector512.Create(stepSize);
+                for (; j + 16 <= theta.Length; j += 16)
+                {
+                    var th = Vector512.Create(theta.Slice(j, 16));
+                    var gj = Vector512.Create(g.Slice(j, 16));
+                    if (wd != 0f) gj += vwd * th;
+                    var mj = Vector512.Create(m.Slice(j, 16)) * vb1 + vomb1 * gj;
+                    var vj = Vector512.Create(v.Slice(j, 16)) * vb2 + vomb2 * gj * gj;
+                    mj.CopyTo(m.Slice(j, 16));
+                    vj.CopyTo(v.Slice(j, 16));
+                    var denom = Vector512.Sqrt(vj) / vbc2 + veps;
+                    (th - vstep * (mj / denom)).CopyTo(theta.Slice(j, 16));
+                }
+            }
+            for (; j < theta.Length; j++)
             {
                 float gj = wd != 0f ? g[j] + wd * theta[j] : g[j];
                 float mj = m[j] * b1 + omb1 * gj;

@@ -219,6 +219,7 @@ public static unsafe class Gemm
     // Packed A: panels of mr rows; within a panel, element (r, p) at p*mr + r; rows past m are zero.
     private static void PackA(bool transA, float* a, int lda, int i0, int p0, int mc, int kc, int mr, float* dst)
     {
+        float** rowPtr = stackalloc float*[8];
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
@@ -230,20 +231,49 @@ public static unsafe class Gemm
                 {
                     float* src = a + (long)(p0 + p) * lda + i0 + ir;
                     float* dd = d + p * mr;
-                    int r = 0;
-                    for (; r < rows; r++) dd[r] = src[r];
-                    for (; r < mr; r++) dd[r] = 0f;
+                    if (rows == 8 && mr == 8) Vector256.Store(Vector256.Load(src), dd);
+                    else if (rows == 4 && mr == 4) Vector128.Store(Vector128.Load(src), dd);
+                    else
+                    {
+                        int r = 0;
+                        for (; r < rows; r++) dd[r] = src[r];
+                        for (; r < mr; r++) dd[r] = 0f;
+                    }
                 }
             }
             else
             {
-                for (int r = 0; r < rows; r++)
+                // k-outer so the writes stream; the mr source rows stay in cache.
+                for (int r = 0; r < rows; r++) rowPtr[r] = a + (long)(i0 + ir + r) * lda + p0;
+                if (rows == mr && mr == 8)
                 {
-                    float* src = a + (long)(i0 + ir + r) * lda + p0;
-                    for (int p = 0; p < kc; p++) d[p * mr + r] = src[p];
+                    float* r0 = rowPtr[0], r1 = rowPtr[1], r2 = rowPtr[2], r3 = rowPtr[3], r4 = rowPtr[4], r5 = rowPtr[5], r6 = rowPtr[6], r7 = rowPtr[7];
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* dd = d + p * 8;
+                        dd[0] = r0[p]; dd[1] = r1[p]; dd[2] = r2[p]; dd[3] = r3[p];
+                        dd[4] = r4[p]; dd[5] = r5[p]; dd[6] = r6[p]; dd[7] = r7[p];
+                    }
                 }
-                for (int r = rows; r < mr; r++)
-                    for (int p = 0; p < kc; p++) d[p * mr + r] = 0f;
+                else if (rows == mr && mr == 6)
+                {
+                    float* r0 = rowPtr[0], r1 = rowPtr[1], r2 = rowPtr[2], r3 = rowPtr[3], r4 = rowPtr[4], r5 = rowPtr[5];
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* dd = d + p * 6;
+                        dd[0] = r0[p]; dd[1] = r1[p]; dd[2] = r2[p]; dd[3] = r3[p]; dd[4] = r4[p]; dd[5] = r5[p];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* dd = d + p * mr;
+                        int r = 0;
+                        for (; r < rows; r++) dd[r] = rowPtr[r][p];
+                        for (; r < mr; r++) dd[r] = 0f;
+                    }
+                }
             }
         }
     }
@@ -261,8 +291,16 @@ public static unsafe class Gemm
                 {
                     float* src = b + (long)(p0 + p) * ldb + j0 + jr;
                     float* dd = d + p * nr;
-                    if (cols == nr)
-                        Buffer.MemoryCopy(src, dd, nr * 4, nr * 4);
+                    if (cols == 32 && nr == 32)
+                    {
+                        Vector512.Store(Vector512.Load(src), dd);
+                        Vector512.Store(Vector512.Load(src + 16), dd + 16);
+                    }
+                    else if (cols == 16 && nr == 16)
+                    {
+                        Vector256.Store(Vector256.Load(src), dd);
+                        Vector256.Store(Vector256.Load(src + 8), dd + 8);
+                    }
                     else
                     {
                         int j = 0;
@@ -273,16 +311,64 @@ public static unsafe class Gemm
             }
             else
             {
-                // B(p, j) = b[j*ldb + p].
-                for (int j = 0; j < cols; j++)
+                // B(p, j) = b[j*ldb + p]: transpose 8×8 blocks (k-outer keeps writes streaming).
+                float* src0 = b + (long)(j0 + jr) * ldb + p0;
+                int jFull = cols & ~7;
+                int p = 0;
+                if (Avx.IsSupported && jFull > 0)
                 {
-                    float* src = b + (long)(j0 + jr + j) * ldb + p0;
-                    for (int p = 0; p < kc; p++) d[p * nr + j] = src[p];
+                    for (; p + 8 <= kc; p += 8)
+                        for (int j = 0; j < jFull; j += 8)
+                            Transpose8x8(src0 + (long)j * ldb + p, ldb, d + p * nr + j, nr);
                 }
-                for (int j = cols; j < nr; j++)
-                    for (int p = 0; p < kc; p++) d[p * nr + j] = 0f;
+                for (; p < kc; p++)
+                    for (int j = 0; j < jFull; j++) d[p * nr + j] = src0[(long)j * ldb + p];
+                for (p = 0; p < kc; p++)
+                {
+                    float* dd = d + p * nr;
+                    for (int j = jFull; j < cols; j++) dd[j] = src0[(long)j * ldb + p];
+                    for (int j = cols; j < nr; j++) dd[j] = 0f;
+                }
             }
         }
+    }
+
+    // dst[c*ldd + r] = src[r*lds + c] for an 8×8 block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2L * lds);
+        var r3 = Avx.LoadVector256(src + 3L * lds);
+        var r4 = Avx.LoadVector256(src + 4L * lds);
+        var r5 = Avx.LoadVector256(src + 5L * lds);
+        var r6 = Avx.LoadVector256(src + 6L * lds);
+        var r7 = Avx.LoadVector256(src + 7L * lds);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3L * ldd, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5L * ldd, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     private static void Kernel8x32(int kc, float* pa, float* pb, float* c, int ldc)
