@@ -6,9 +6,12 @@ namespace Rift.Learning;
 /// <summary>Soft actor-critic (configuration section <c>Sac</c>); DESIGN.md §6.</summary>
 public sealed class SacOptions : IValidatableObject
 {
-    /// <summary>Hidden layer sizes of actor and critics. Default [256, 256].</summary>
-    [Required, MinLength(1)]
-    public int[] HiddenSizes { get; set; } = [256, 256];
+    /// <summary>Hidden layer sizes of actor and critics, comma-separated. Default "256,256".</summary>
+    [Required, RegularExpression(@"^\s*[1-9]\d*(\s*,\s*[1-9]\d*)*\s*$", ErrorMessage = "Hidden must be comma-separated positive layer sizes, e.g. \"256,256\".")]
+    public string Hidden { get; set; } = "256,256";
+
+    /// <summary>The parsed <see cref="Hidden"/> sizes.</summary>
+    public int[] HiddenSizes() => HiddenLayers.Parse(Hidden);
 
     /// <summary>Number of Q critics; the target uses the minimum over all of them (2 = clipped double Q). Default 2.</summary>
     [Range(1, 10)]
@@ -63,18 +66,13 @@ public sealed class SacOptions : IValidatableObject
     /// <summary>Seed of network initialisation and of the update noise. Default 0.</summary>
     public int Seed { get; set; }
 
+    /// <summary>A copy of these options.</summary>
+    public SacOptions Clone() => (SacOptions)MemberwiseClone();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (HiddenSizes.Any(h => h <= 0))
-            yield return new ValidationResult($"HiddenSizes must all be positive, got [{string.Join(", ", HiddenSizes)}].", [nameof(HiddenSizes)]);
-    }
-
-    public SacOptions Clone() => (SacOptions)MemberwiseClone() is var c ? WithHidden(c) : this;
-
-    private SacOptions WithHidden(SacOptions c)
-    {
-        c.HiddenSizes = (int[])HiddenSizes.Clone();
-        return c;
+        if (!HiddenLayers.TryParse(Hidden, out _))
+            yield return new ValidationResult($"Hidden must be comma-separated positive layer sizes, got '{Hidden}'.", [nameof(Hidden)]);
     }
 }
 
@@ -111,14 +109,14 @@ public sealed class Sac : IPolicy
         InputSize = inputSize;
         ActionSize = actionSize;
         _rng = new Rng(options.Seed);
-        Actor = new TanhGaussianActor(inputSize, actionSize, options.HiddenSizes, _rng);
+        Actor = new TanhGaussianActor(inputSize, actionSize, options.HiddenSizes(), _rng);
         var critics = new List<Mlp>();
         var targets = new List<Mlp>();
         _criticSet = new ParameterSet();
         for (var k = 0; k < options.Critics; k++)
         {
-            var q = new Mlp(inputSize + actionSize, options.HiddenSizes, 1, _rng, layerNorm: options.CriticLayerNorm);
-            var qT = new Mlp(inputSize + actionSize, options.HiddenSizes, 1, _rng, layerNorm: options.CriticLayerNorm);
+            var q = new Mlp(inputSize + actionSize, options.HiddenSizes(), 1, _rng, layerNorm: options.CriticLayerNorm);
+            var qT = new Mlp(inputSize + actionSize, options.HiddenSizes(), 1, _rng, layerNorm: options.CriticLayerNorm);
             qT.CopyFrom(q);
             qT.SetRequiresGrad(false);
             critics.Add(q);
