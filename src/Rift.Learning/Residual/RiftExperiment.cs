@@ -34,9 +34,9 @@ public sealed class RiftCheckOptions
     [Range(0, 10_000_000)]
     public int WarmupSteps { get; set; } = 1000;
 
-    /// <summary>Gradient updates per environment step (update-to-data ratio). Default 1.</summary>
+    /// <summary>Gradient updates per environment step after the warm-up (update-to-data ratio). Default 1.5.</summary>
     [Range(0.0, 100.0)]
-    public double UpdatesPerStep { get; set; } = 1.0;
+    public double UpdatesPerStep { get; set; } = 1.5;
 
     /// <summary>SAC batch size. Default 128.</summary>
     [Range(1, 65536)]
@@ -46,27 +46,54 @@ public sealed class RiftCheckOptions
     [Range(0.0, 1.0)]
     public double Gamma { get; set; } = 0.97;
 
-    /// <summary>ω of the RIFT runs. Default 0.001.</summary>
+    /// <summary>ω of the RIFT runs (RIFT found 0.01 best for low-informative interventions). Default 0.01.</summary>
     [Range(0.0, 1e6)]
-    public double Omega { get; set; } = 0.001;
+    public double Omega { get; set; } = 0.01;
 
-    /// <summary>Initial SAC temperature α. Default 0.01.</summary>
+    /// <summary>
+    /// Tune α toward the target entropy. Default false: a fixed small α keeps the per-step soft reward
+    /// ω·log π0 − α·log π positive near the prior (the survival bonus of the termination failure case); auto-tuned α
+    /// grows until the entropy term dominates and makes it negative (docs/learning.md).
+    /// </summary>
+    public bool AutoTemperature { get; set; }
+
+    /// <summary>SAC temperature α (initial value when auto-tuned). Default 1e-4.</summary>
     [Range(0.0, 1e6)]
-    public double InitialTemperature { get; set; } = 0.01;
+    public double InitialTemperature { get; set; } = 1e-4;
 
-    /// <summary>Critic updates with the actor frozen. Default 1000.</summary>
+    /// <summary>SAC target entropy per action dimension when <see cref="AutoTemperature"/> is on. Default −2.</summary>
+    [Range(-100.0, 100.0)]
+    public double TargetEntropyPerDimension { get; set; } = -2.0;
+
+    /// <summary>Actor learning rate of the fine-tuning runs (critic and temperature use 3e-4). Default 1e-4.</summary>
+    [Range(0.0, 1.0)]
+    public double ActorLearningRate { get; set; } = 1e-4;
+
+    /// <summary>Critic updates with the actor frozen while the critic warms up (RIFT B.1). Default 3000.</summary>
     [Range(0, 10_000_000)]
-    public int ActorFreezeSteps { get; set; } = 1000;
+    public int ActorFreezeSteps { get; set; } = 3000;
 
     /// <summary>Deterministic evaluation episodes per policy. Default 100.</summary>
     [Range(1, 100000)]
     public int EvalEpisodes { get; set; } = 100;
 
-    /// <summary>Fallback e-stop rule: steps without progress before the e-stop. Default 12.</summary>
+    /// <summary>
+    /// E-stop supervisor: "gap" stops when the oracle value gap of the last action (RIFT eq. 11 with the oracle
+    /// progress as value) exceeds <see cref="EStopValueGap"/> or the robot stalls; "progress" uses only the stall and
+    /// setback rule over <see cref="StepInfo.Progress"/>. Default "gap".
+    /// </summary>
+    [Required, RegularExpression("^(gap|progress)$", ErrorMessage = "Supervisor must be \"gap\" or \"progress\".")]
+    public string Supervisor { get; set; } = "gap";
+
+    /// <summary>B of RIFT eq. 11 in progress units per step; large B = low informativeness. Default 0.1.</summary>
+    [Range(0.0, 1.0)]
+    public double EStopValueGap { get; set; } = 0.1;
+
+    /// <summary>E-stop rule: steps without progress before the e-stop. Default 12.</summary>
     [Range(1, 10000)]
     public int EStopPatience { get; set; } = 12;
 
-    /// <summary>Fallback e-stop rule: drop of progress below its best that triggers the e-stop. Default 0.2.</summary>
+    /// <summary>E-stop rule: drop of progress below its best that triggers the e-stop. Default 0.2.</summary>
     [Range(0.0, 1.0)]
     public double EStopDrop { get; set; } = 0.2;
 
@@ -127,7 +154,8 @@ public sealed class RiftExperiment(RiftCheckOptions options, Func<IEnvironment> 
     public SacOptions SacOptionsFor(int seed) => new()
     {
         Hidden = options.Hidden, BatchSize = options.BatchSize, Gamma = options.Gamma,
-        InitialTemperature = options.InitialTemperature, Seed = seed, CriticActorRatio = 1,
+        InitialTemperature = options.InitialTemperature, AutoTemperature = options.AutoTemperature, Seed = seed, CriticActorRatio = 1,
+        TargetEntropyPerDimension = options.TargetEntropyPerDimension, ActorLearningRate = options.ActorLearningRate,
     };
 
     /// <summary>Fine-tunes <paramref name="prior"/> with one variant; <paramref name="progress"/> gets the fraction done.</summary>

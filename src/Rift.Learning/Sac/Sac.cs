@@ -186,11 +186,12 @@ public sealed class Sac : IPolicy
         var minQ2 = TargetCritics[0].Forward(_g, sa2);
         for (var k = 1; k < TargetCritics.Count; k++) minQ2 = _g.Minimum(minQ2, TargetCritics[k].Forward(_g, sa2));
         var prior2 = Prior?.LogProb(_g, _s2!, a2);
-        double priorTarget = 0;
+        double priorTarget = 0, entropyTerm = 0;
         for (var i = 0; i < B; i++)
         {
             var p = prior2 is null ? 0f : prior2.Span[i];
             priorTarget += p;
+            entropyTerm -= alpha * logPi2.Span[i];
             _y[i] = batch.Rewards[i] + gamma * batch.Bootstrap[i] * (minQ2.Span[i] + p - alpha * logPi2.Span[i]);
         }
         _g.GradEnabled = true;
@@ -218,6 +219,8 @@ public sealed class Sac : IPolicy
         metrics["train/q_mean"] = qMean / (B * Critics.Count);
         metrics["train/target_mean"] = _y.AsSpan(0, B).ToArray().Average();
         if (Prior is not null) metrics["train/prior_term"] = priorTarget / B;
+        // Soft reward per step beyond r: ω·log π0(a'|s') − α·log π(a'|s'); its sign decides whether ending an episode early is a loss.
+        metrics["train/soft_reward"] = (priorTarget + entropyTerm) / B;
 
         // ---- actor: E[α·log π(ã|s) − min_k Q_k(s, ã) − ω·log π0(ã|s)], ã ~ π(·|s) reparameterised
         if (!ActorFrozen && Updates % Options.CriticActorRatio == 0)
