@@ -26,6 +26,7 @@ public sealed class SimEnvironment : IEnvironment, ISupervisorOracle
     private readonly Dictionary<(int, string, bool), SimRenderer> _renderers = [];
     private readonly double[] _preStep;
     private readonly double[] _scratch;
+    private readonly double[] _warmstart;
     private readonly IExpert _oracleExpert;
     private readonly float[] _oracleAction = new float[4];
     private SimRenderer? _frameRenderer;
@@ -57,6 +58,7 @@ public sealed class SimEnvironment : IEnvironment, ISupervisorOracle
         (_nq, _nv, _na, _nu, _nmocap) = (Model.Int("nq"), Model.Int("nv"), Model.Int("na"), Model.Int("nu"), Model.Int("nmocap"));
         _preStep = new double[PhysicsSize];
         _scratch = new double[PhysicsSize];
+        _warmstart = new double[_nv];
         _oracleExpert = task.CreateExpert(options.ActionScale);
         Spec = new EnvSpec(task.Name, ObservationLayout.ActionSize, ObservationLayout.PolicyInputSize, _maxSteps, _substeps * Model.Timestep);
     }
@@ -89,6 +91,7 @@ public sealed class SimEnvironment : IEnvironment, ISupervisorOracle
         Data.Forward();
         // Let the object settle and the gripper take up its weld before the episode starts.
         Data.Step((int)Math.Round(SettleSeconds / Model.Timestep));
+        ForwardKeepingWarmstart();
         Task.BeginEpisode();
         _warningBaseline = 0;
         _warningBaseline = Data.WarningCount;
@@ -142,6 +145,7 @@ public sealed class SimEnvironment : IEnvironment, ISupervisorOracle
             Data.Step(n);
             done += n;
         }
+        ForwardKeepingWarmstart();
     }
 
     private Observation Observe()
@@ -199,7 +203,22 @@ public sealed class SimEnvironment : IEnvironment, ISupervisorOracle
             buf.AsSpan(o, s.Length).CopyTo(s);
             o += s.Length;
         }
+        ForwardKeepingWarmstart();
+        // mj_forward renormalises quaternions in qpos in place; keep the saved bits so that the replay is exact.
+        buf.AsSpan(1, _nq).CopyTo(Data.Doubles("qpos"));
+    }
+
+    /// <summary>
+    /// Recomputes positions and contacts for the current qpos (mj_step leaves them one substep behind) without
+    /// disturbing the solver warmstart: mj_forward overwrites qacc_warmstart, and the next mj_step must start from
+    /// the value the uninterrupted trajectory would have.
+    /// </summary>
+    private void ForwardKeepingWarmstart()
+    {
+        var warm = Data.Doubles("qacc_warmstart");
+        warm.CopyTo(_warmstart);
         Data.Forward();
+        _warmstart.CopyTo(warm);
     }
 
     private static readonly string[] PhysicsFields = ["qpos", "qvel", "act", "qacc_warmstart", "ctrl", "mocap_pos", "mocap_quat"];
