@@ -5,6 +5,7 @@ using Rift.Agent.Cli;
 using Rift.Learning;
 using Rift.Nn;
 using Rift.Sim;
+using Rift.Sim.Supervisors;
 using Spectre.Console;
 
 namespace Rift.Agent.Commands;
@@ -27,26 +28,21 @@ public sealed class LearningCommands : ICommandProvider
     private static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// The e-stop supervisor of the check. "gap": RIFT eq. 11 against the simulator's oracle (value gap of the last
-    /// action above B) plus the stall/setback rule; "progress": the stall/setback rule alone.
+    /// The e-stop supervisor of the check: Rift.Sim's simulated supervisor as an e-stop (value gap above B or stuck),
+    /// or the oracle-progress stall/setback rule. Large B and patience = low informativeness.
     /// </summary>
     private static IHumanSupervisor MakeSupervisor(IEnvironment env, RiftCheckOptions o)
     {
-        var stall = new ProgressEStopSupervisor(o.EStopPatience, o.EStopDrop);
-        return o.Supervisor == "gap" && env is Rift.Sim.Supervisors.ISupervisorOracle oracle ? new ValueGapEStop(oracle, o.EStopValueGap, stall) : stall;
-    }
-
-    /// <summary>E-stop when Q*(s, π*(s)) − Q*(s, a) > B for the last action (RIFT eq. 11, progress Φ as the value), else the fallback rule.</summary>
-    private sealed class ValueGapEStop(Rift.Sim.Supervisors.ISupervisorOracle oracle, double b, IHumanSupervisor fallback) : IHumanSupervisor
-    {
-        public void Reset(int episodeSeed) => fallback.Reset(episodeSeed);
-
-        public HumanDecision Decide(in SupervisorContext context)
-        {
-            var other = fallback.Decide(context);
-            if (context.Step > 0 && !context.Info.Success && oracle.ValueGap() > b) return new HumanDecision(HumanDecisionKind.EStop);
-            return other;
-        }
+        if (o.Supervisor == "sim" && env is SimEnvironment sim)
+            return SimulatedSupervisor.For(sim, new SimSupervisorOptions
+            {
+                Kind = SupervisorKind.EStop,
+                Triggers = SupervisorTriggers.ValueGap | SupervisorTriggers.Stuck,
+                ValueGapThreshold = o.EStopValueGap,
+                PatienceSteps = o.EStopPatience,
+                Seed = o.Seed,
+            });
+        return new ProgressEStopSupervisor(o.EStopPatience, o.EStopDrop);
     }
 
     /// <summary>Prior file name for a set of BC knobs (cached between runs).</summary>

@@ -78,12 +78,12 @@ public sealed class RiftCheckOptions
     public int EvalEpisodes { get; set; } = 100;
 
     /// <summary>
-    /// E-stop supervisor: "gap" stops when the oracle value gap of the last action (RIFT eq. 11 with the oracle
-    /// progress as value) exceeds <see cref="EStopValueGap"/> or the robot stalls; "progress" uses only the stall and
-    /// setback rule over <see cref="StepInfo.Progress"/>. Default "gap".
+    /// E-stop supervisor: "sim" is Rift.Sim's simulated supervisor as an e-stop (RIFT eq. 11 value gap of the last
+    /// action above <see cref="EStopValueGap"/>, or no progress for <see cref="EStopPatience"/> steps); "progress" is
+    /// <see cref="ProgressEStopSupervisor"/> (stall or setback of <see cref="StepInfo.Progress"/> only). Default "sim".
     /// </summary>
-    [Required, RegularExpression("^(gap|progress)$", ErrorMessage = "Supervisor must be \"gap\" or \"progress\".")]
-    public string Supervisor { get; set; } = "gap";
+    [Required, RegularExpression("^(sim|progress)$", ErrorMessage = "Supervisor must be \"sim\" or \"progress\".")]
+    public string Supervisor { get; set; } = "sim";
 
     /// <summary>B of RIFT eq. 11 in progress units per step; large B = low informativeness. Default 0.1.</summary>
     [Range(0.0, 1.0)]
@@ -93,7 +93,7 @@ public sealed class RiftCheckOptions
     [Range(1, 10000)]
     public int EStopPatience { get; set; } = 12;
 
-    /// <summary>E-stop rule: drop of progress below its best that triggers the e-stop. Default 0.2.</summary>
+    /// <summary>"progress" rule only: drop of progress below its best that triggers the e-stop. Default 0.2.</summary>
     [Range(0.0, 1.0)]
     public double EStopDrop { get; set; } = 0.2;
 
