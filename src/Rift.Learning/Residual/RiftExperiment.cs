@@ -26,17 +26,17 @@ public sealed class RiftCheckOptions
     [Range(1, 10_000_000)]
     public int PriorSteps { get; set; } = 1500;
 
-    /// <summary>Environment steps collected per fine-tuning run. Default 8000.</summary>
+    /// <summary>Environment steps collected per fine-tuning run. Default 16000.</summary>
     [Range(1, 10_000_000)]
-    public int EnvSteps { get; set; } = 8000;
+    public int EnvSteps { get; set; } = 16000;
 
     /// <summary>Steps collected with the prior before updates start. Default 1000.</summary>
     [Range(0, 10_000_000)]
     public int WarmupSteps { get; set; } = 1000;
 
-    /// <summary>Gradient updates per environment step after the warm-up (update-to-data ratio). Default 1.5.</summary>
+    /// <summary>Gradient updates per environment step after the warm-up (update-to-data ratio). Default 2.</summary>
     [Range(0.0, 100.0)]
-    public double UpdatesPerStep { get; set; } = 1.5;
+    public double UpdatesPerStep { get; set; } = 2.0;
 
     /// <summary>SAC batch size. Default 128.</summary>
     [Range(1, 65536)]
