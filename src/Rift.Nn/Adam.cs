@@ -51,6 +51,26 @@ public sealed class Adam
         foreach (var p in _params) p.ZeroGrad();
     }
 
+    /// <summary>Moments and per-parameter step counts, in parameter order (for checkpoints that resume bit-for-bit).</summary>
+    public (float[][] M, float[][] V, int[] Steps, int StepCount) ExportState() =>
+        (_m.Select(a => (float[])a.Clone()).ToArray(), _v.Select(a => (float[])a.Clone()).ToArray(), (int[])_steps.Clone(), StepCount);
+
+    /// <summary>Restores a state from <see cref="ExportState"/>; sizes must match this optimiser's parameters.</summary>
+    public void ImportState(float[][] m, float[][] v, int[] steps, int stepCount)
+    {
+        if (m.Length != _params.Length || v.Length != _params.Length || steps.Length != _params.Length)
+            throw new ArgumentException($"Adam: state has {m.Length} tensors, the optimiser has {_params.Length} parameters");
+        for (int i = 0; i < _params.Length; i++)
+        {
+            if (m[i].Length != _m[i].Length || v[i].Length != _v[i].Length)
+                throw new ArgumentException($"Adam: state tensor {i} has {m[i].Length} values, parameter '{_params[i].Name}' has {_m[i].Length}");
+            m[i].CopyTo(_m[i], 0);
+            v[i].CopyTo(_v[i], 0);
+        }
+        steps.CopyTo(_steps, 0);
+        StepCount = stepCount;
+    }
+
     public void Step()
     {
         StepCount++;

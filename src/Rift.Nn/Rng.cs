@@ -21,6 +21,18 @@ public sealed class Rng
 
     public Rng(int seed) : this(unchecked((ulong)(long)seed)) { }
 
+    /// <summary>The generator's complete state (for checkpoints that resume bit-for-bit).</summary>
+    public ulong[] GetState() => [_s0, _s1, _s2, _s3, _hasSpare ? 1UL : 0UL, BitConverter.DoubleToUInt64Bits(_spare)];
+
+    /// <summary>Restores a state from <see cref="GetState"/>.</summary>
+    public void SetState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 6) throw new ArgumentException($"Rng: state has {state.Length} words, expected 6");
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _hasSpare = state[4] != 0;
+        _spare = BitConverter.UInt64BitsToDouble(state[5]);
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

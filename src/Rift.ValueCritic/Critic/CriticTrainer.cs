@@ -1,0 +1,111 @@
+using Rift.Nn;
+
+namespace Rift.ValueCritic;
+
+/// <summary>One training sample: (z_t, a_t) → z_{t+k} with proxy values v_t and v_{t+k}.</summary>
+public readonly record struct CriticSample(float[] Z, float[] Action, float[] ZFuture, float Value, float ValueFuture);
+
+/// <summary>
+/// Trains <see cref="FutureValueCritic"/> (UniIntervene §"future-conditioned action-value estimation"):
+/// latent prediction against the frozen encoder's embedding of the real future frame with a stop-gradient
+/// target, and the value heads regressed onto the progress-aligned proxy value.
+/// </summary>
+public sealed class CriticTrainer
+{
+    private readonly FutureValueCritic _c;
+    private readonly CriticOptions _o;
+    private readonly Adam _opt;
+    private readonly Graph _g = new();
+    private readonly Tensor _z, _a, _zf, _v, _vf;
+    private readonly Rng _rng;
+
+    public CriticTrainer(FutureValueCritic critic, CriticOptions options, int seed = 0)
+    {
+        _c = critic ?? throw new ArgumentNullException(nameof(critic));
+        _o = options ?? throw new ArgumentNullException(nameof(options));
+        _opt = new Adam(critic.Parameters.Parameters(), lr: (float)options.LearningRate);
+        _rng = new Rng(seed);
+        int b = options.BatchSize, d = critic.EmbeddingSize;
+        _z = new Tensor([b, d]);
+        _a = new Tensor([b, critic.ActionSize]);
+        _zf = new Tensor([b, d]);
+        _v = new Tensor([b, 1]);
+        _vf = new Tensor([b, 1]);
+    }
+
+    /// <summary>Builds the training samples of an episode list (each step t paired with min(t + k, T)).</summary>
+    public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, int horizon)
+    {
+        var list = new List<CriticSample>();
+        foreach (var ep in episodes)
+        {
+            if (ep.Embeddings.Count != ep.Steps + 1) throw new ArgumentException($"Episode (seed {ep.Seed}) has {ep.Embeddings.Count} embeddings for {ep.Steps} steps; encode every observation first.", nameof(episodes));
+            for (var t = 0; t < ep.Steps; t++)
+            {
+                var f = Math.Min(t + horizon, ep.Steps);
+                list.Add(new CriticSample(ep.Embeddings[t], ep.Actions[t], ep.Embeddings[f], ep.Proxy(t), ep.Proxy(f)));
+            }
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// The training loss on one batch. Returns (total, latent-prediction, value) losses as graph scalars.
+    /// The target n(z_{t+k}) goes through <see cref="Graph.Detach"/>: no gradient reaches the target embedding
+    /// (UniIntervene: stop-gradient on the frozen encoder's future latent).
+    /// </summary>
+    public (Tensor Total, Tensor Prediction, Tensor Value) Loss(Graph g, Tensor z, Tensor action, Tensor zFuture, Tensor value, Tensor valueFuture)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        // Latent prediction: ẑ = n(z) + P([n(z), a]) against sg(n(z_{t+k})).
+        var zn = g.LayerNorm(z, null, null);
+        var target = g.Detach(g.LayerNorm(zFuture, null, null));
+        var zHat = g.Add(zn, _c.Predictor.Forward(g, g.Concat(zn, action)));
+        var lPred = g.MseLoss(zHat, target);
+
+        // Twin value heads on the predicted and on the real future latent; V₀ on the current latent (ablation).
+        var zHatSg = g.Detach(zHat);
+        var lV = g.Add(
+            g.Add(g.MseLoss(_c.V1.Forward(g, zHatSg), valueFuture), g.MseLoss(_c.V2.Forward(g, zHatSg), valueFuture)),
+            g.Add(g.MseLoss(_c.V1.Forward(g, target), valueFuture), g.MseLoss(_c.V2.Forward(g, target), valueFuture)));
+        lV = g.Add(lV, g.MseLoss(_c.V0.Forward(g, g.Detach(zn)), value));
+        var total = g.Add(lPred, g.Scale(lV, (float)_o.ValueLossWeight));
+        return (total, lPred, lV);
+    }
+
+    /// <summary>One Adam step on a random minibatch; returns (prediction loss, value loss).</summary>
+    public (float Prediction, float Value) Update(IReadOnlyList<CriticSample> samples)
+    {
+        if (samples.Count == 0) throw new ArgumentException("No critic training samples.", nameof(samples));
+        int b = _o.BatchSize, d = _c.EmbeddingSize, na = _c.ActionSize;
+        for (var i = 0; i < b; i++)
+        {
+            var s = samples[_rng.NextInt(samples.Count)];
+            s.Z.CopyTo(_z.Span.Slice(i * d, d));
+            s.Action.CopyTo(_a.Span.Slice(i * na, na));
+            s.ZFuture.CopyTo(_zf.Span.Slice(i * d, d));
+            _v.Span[i] = s.Value;
+            _vf.Span[i] = s.ValueFuture;
+        }
+        _g.Reset();
+        var (total, lPred, lV) = Loss(_g, _z, _a, _zf, _v, _vf);
+        _opt.ZeroGrad();
+        _g.Backward(total);
+        _opt.Step();
+        return (lPred.Item(), lV.Item());
+    }
+
+    /// <summary>critic/q_loss: mean squared error of Q(z_t, a_t) against the proxy value v_{t+k}.</summary>
+    public static double QLoss(FutureValueCritic critic, IEnumerable<CriticSample> samples)
+    {
+        double sum = 0;
+        var n = 0;
+        foreach (var s in samples)
+        {
+            var e = critic.Evaluate(s.Z, s.Action) - s.ValueFuture;
+            sum += e * e;
+            n++;
+        }
+        return n == 0 ? double.NaN : sum / n;
+    }
+}

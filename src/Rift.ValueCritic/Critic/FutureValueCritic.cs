@@ -1,0 +1,165 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Rift.Nn;
+
+namespace Rift.ValueCritic;
+
+/// <summary>Future-conditioned value critic (configuration section <c>Critic</c>).</summary>
+public sealed class CriticOptions
+{
+    /// <summary>k, how many steps ahead the predictor looks: P(z_t, a_t) → ẑ_{t+k}. Default 3.</summary>
+    [Range(1, 64)]
+    public int Horizon { get; set; } = 3;
+
+    /// <summary>Width of the predictor's two hidden layers. Default 128.</summary>
+    [Range(8, 4096)]
+    public int PredictorHidden { get; set; } = 128;
+
+    /// <summary>Width of each value head's two hidden layers. Default 64.</summary>
+    [Range(4, 4096)]
+    public int ValueHidden { get; set; } = 64;
+
+    /// <summary>Adam learning rate. Default 1e-3.</summary>
+    [Range(1e-6, 1.0)]
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Gradient updates. Default 4000.</summary>
+    [Range(1, 10_000_000)]
+    public int Steps { get; set; } = 4000;
+
+    /// <summary>Minibatch size. Default 256.</summary>
+    [Range(1, 65536)]
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>Weight of the value losses against the latent-prediction loss. Default 1.</summary>
+    [Range(0.0, 1000.0)]
+    public double ValueLossWeight { get; set; } = 1.0;
+}
+
+/// <summary>
+/// UniIntervene's future-conditioned critic. The input embedding z is layer-normalised (no affine) so any encoder
+/// (built-in or robot-side) works at the same scale. Predictor: ẑ_{t+k} = n(z_t) + P([n(z_t), a_t]) (residual MLP
+/// with LayerNorm); twin value heads V₁, V₂ on ẑ; Q(s, a) = ½(V₁(ẑ) + V₂(ẑ)). A third head V₀(n(z_t)) without
+/// future prediction is kept for the "no future" ablation. <see cref="Evaluate"/> is allocation-free.
+/// </summary>
+public sealed class FutureValueCritic : IValueCritic
+{
+    private readonly MlpEvaluator _p, _v1, _v2, _v0;
+    private readonly float[] _input;
+    private readonly float[] _delta;
+    private readonly float[] _zHat;
+    private readonly float[] _out = new float[1];
+
+    public FutureValueCritic(int embeddingSize, int actionSize, CriticOptions options, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (embeddingSize <= 0) throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "Embedding size must be positive.");
+        if (actionSize <= 0) throw new ArgumentOutOfRangeException(nameof(actionSize), actionSize, "Action size must be positive.");
+        EmbeddingSize = embeddingSize;
+        ActionSize = actionSize;
+        Horizon = options.Horizon;
+        PredictorHidden = options.PredictorHidden;
+        ValueHidden = options.ValueHidden;
+        var rng = new Rng(seed);
+        Predictor = new Mlp(embeddingSize + actionSize, [options.PredictorHidden, options.PredictorHidden], embeddingSize, rng, layerNorm: true);
+        V1 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
+        V2 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
+        V0 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
+        Parameters = new ParameterSet().Add("predictor", Predictor).Add("v1", V1).Add("v2", V2).Add("v0", V0);
+        _p = new MlpEvaluator(Predictor);
+        _v1 = new MlpEvaluator(V1);
+        _v2 = new MlpEvaluator(V2);
+        _v0 = new MlpEvaluator(V0);
+        _input = new float[embeddingSize + actionSize];
+        _delta = new float[embeddingSize];
+        _zHat = new float[embeddingSize];
+    }
+
+    public int EmbeddingSize { get; }
+    public int ActionSize { get; }
+    public int Horizon { get; }
+    public int PredictorHidden { get; }
+    public int ValueHidden { get; }
+
+    public Mlp Predictor { get; }
+    public Mlp V1 { get; }
+    public Mlp V2 { get; }
+
+    /// <summary>Value of the current latent alone (ablation "w/o future prediction").</summary>
+    public Mlp V0 { get; }
+
+    /// <summary>All weights: <c>predictor.*</c>, <c>v1.*</c>, <c>v2.*</c>, <c>v0.*</c>.</summary>
+    public ParameterSet Parameters { get; }
+
+    /// <summary>Q(s, a) = V(P(z, a)), the mean of the twin heads.</summary>
+    public float Evaluate(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    {
+        PredictFuture(z, action, _zHat);
+        _v1.Forward(_zHat, _out);
+        var q = _out[0];
+        _v2.Forward(_zHat, _out);
+        return 0.5f * (q + _out[0]);
+    }
+
+    /// <summary>ẑ_{t+k} in the layer-normalised latent space.</summary>
+    public void PredictFuture(ReadOnlySpan<float> z, ReadOnlySpan<float> action, Span<float> zHat)
+    {
+        CheckEmbedding(z);
+        if (action.Length != ActionSize) throw new ArgumentException($"Action has {action.Length} components, the critic expects {ActionSize}.", nameof(action));
+        var zn = _input.AsSpan(0, EmbeddingSize);
+        z.CopyTo(zn);
+        MlpEvaluator.Norm(zn);
+        action.CopyTo(_input.AsSpan(EmbeddingSize));
+        _p.Forward(_input, _delta);
+        System.Numerics.Tensors.TensorPrimitives.Add(zn, _delta, zHat);
+    }
+
+    /// <summary>V₀(z_t): the value of the current latent without future prediction (for the ablation).</summary>
+    public float EvaluateNoFuture(ReadOnlySpan<float> z)
+    {
+        CheckEmbedding(z);
+        var zn = _input.AsSpan(0, EmbeddingSize);
+        z.CopyTo(zn);
+        MlpEvaluator.Norm(zn);
+        _v0.Forward(zn, _out);
+        return _out[0];
+    }
+
+    private void CheckEmbedding(ReadOnlySpan<float> z)
+    {
+        if (z.Length != EmbeddingSize)
+            throw new ArgumentException($"Embedding has {z.Length} values but the critic was built for {EmbeddingSize}; the encoder (or Observation.Embedding) and the critic weights must agree.", nameof(z));
+    }
+
+    public void Save(string path, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = "rift.future_value_critic.v1",
+            ["embedding_size"] = EmbeddingSize.ToString(CultureInfo.InvariantCulture),
+            ["action_size"] = ActionSize.ToString(CultureInfo.InvariantCulture),
+            ["horizon"] = Horizon.ToString(CultureInfo.InvariantCulture),
+            ["predictor_hidden"] = PredictorHidden.ToString(CultureInfo.InvariantCulture),
+            ["value_hidden"] = ValueHidden.ToString(CultureInfo.InvariantCulture),
+        };
+        if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Parameters.Save(path, meta);
+    }
+
+    /// <summary>Loads a critic written by <c>rift train critic</c> (architecture from the file's metadata).</summary>
+    public static FutureValueCritic Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Critic weights not found: {path} (train them with `rift train critic`).", path);
+        var meta = SafeTensors.ReadMetadata(path);
+        int Get(string key) => meta.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture)
+            : throw new InvalidDataException($"{path}: metadata key '{key}' missing; not a Rift critic file.");
+        var o = new CriticOptions { Horizon = Get("horizon"), PredictorHidden = Get("predictor_hidden"), ValueHidden = Get("value_hidden") };
+        var c = new FutureValueCritic(Get("embedding_size"), Get("action_size"), o);
+        c.Parameters.Load(path);
+        return c;
+    }
+
+    /// <summary>The default weights for <paramref name="task"/>: <c>models/critic/{task}.safetensors</c>.</summary>
+    public static string DefaultPath(string task) => Path.Combine(RiftPaths.Models, "critic", task + ".safetensors");
+}

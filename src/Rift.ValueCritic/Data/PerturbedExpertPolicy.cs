@@ -1,0 +1,178 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Rift.ValueCritic;
+
+/// <summary>
+/// The weaker base policy used for critic training data and trigger evaluation until a learned prior is
+/// available: the scripted expert with action noise and, in some episodes, a lapse (freeze, drift, jitter or
+/// release) that makes it stagnate or lose progress, sometimes recovering on its own.
+/// </summary>
+public sealed class PerturbedExpertOptions
+{
+    /// <summary>Std of the Gaussian noise added to the expert's motion components. Default 0.25.</summary>
+    [Range(0.0, 2.0)]
+    public double ActionNoise { get; set; } = 0.25;
+
+    /// <summary>Probability that an episode contains a lapse. Default 0.7.</summary>
+    [Range(0.0, 1.0)]
+    public double LapseProbability { get; set; } = 0.7;
+
+    /// <summary>Fraction of lapses that last to the end of the episode (the rest end and the expert resumes). Default 0.5.</summary>
+    [Range(0.0, 1.0)]
+    public double PermanentLapseFraction { get; set; } = 0.5;
+
+    /// <summary>Shortest temporary lapse in steps. Default 4.</summary>
+    [Range(1, 1000)]
+    public int LapseMinSteps { get; set; } = 4;
+
+    /// <summary>Longest temporary lapse in steps. Default 20.</summary>
+    [Range(1, 1000)]
+    public int LapseMaxSteps { get; set; } = 20;
+
+    /// <summary>Earliest lapse start as a fraction of the episode limit. Default 0.05.</summary>
+    [Range(0.0, 1.0)]
+    public double LapseEarliest { get; set; } = 0.05;
+
+    /// <summary>Latest lapse start as a fraction of the episode limit. Default 0.6.</summary>
+    [Range(0.0, 1.0)]
+    public double LapseLatest { get; set; } = 0.6;
+}
+
+/// <summary>What the base policy does during a lapse.</summary>
+public enum LapseKind : byte
+{
+    None = 0,
+    /// <summary>Holds still: stagnation.</summary>
+    Freeze = 1,
+    /// <summary>Moves steadily in one random direction: loss of progress, then stagnation at the workspace edge.</summary>
+    Drift = 2,
+    /// <summary>Random actions: noisy stagnation.</summary>
+    Jitter = 3,
+    /// <summary>Opens the gripper and lifts: drops a held object (abrupt loss), then hovers.</summary>
+    Release = 4,
+}
+
+/// <summary>
+/// Scripted expert + noise + lapses (see <see cref="PerturbedExpertOptions"/>). Deterministic given the episode seed;
+/// <see cref="Fork"/> copies the lapse schedule and step counter with a new noise stream, for counterfactual
+/// rollouts from a restored simulator state.
+/// </summary>
+public sealed class PerturbedExpertPolicy
+{
+    private readonly IExpert _expert;
+    private readonly PerturbedExpertOptions _o;
+    private readonly int _maxSteps;
+    private Random _noise = new(0);
+    private int _step;
+    private float _lastGrip = 1f;
+    private float _dx, _dy, _dz;
+
+    public PerturbedExpertPolicy(IExpert expert, PerturbedExpertOptions options, int maxSteps)
+    {
+        _expert = expert ?? throw new ArgumentNullException(nameof(expert));
+        _o = options ?? throw new ArgumentNullException(nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
+        _maxSteps = maxSteps;
+    }
+
+    public LapseKind Kind { get; private set; }
+
+    /// <summary>First lapse step (int.MaxValue without a lapse).</summary>
+    public int LapseStart { get; private set; } = int.MaxValue;
+
+    /// <summary>First step after the lapse (int.MaxValue for a permanent lapse).</summary>
+    public int LapseEnd { get; private set; } = int.MaxValue;
+
+    public int Step => _step;
+
+    public bool InLapse => _step >= LapseStart && _step < LapseEnd;
+
+    /// <summary>New episode. <paramref name="forceLapse"/> forces a permanent lapse (for intervention episodes); null draws one.</summary>
+    public void Reset(int seed, bool? forceLapse = null, double? noise = null)
+    {
+        var rng = new Random(unchecked(seed * 7919 + 17));
+        _noise = new Random(unchecked(seed * 104729 + 3));
+        _expert.Reset();
+        _step = 0;
+        _lastGrip = 1f;
+        NoiseStd = noise ?? _o.ActionNoise;
+        var lapse = forceLapse ?? rng.NextDouble() < _o.LapseProbability;
+        if (!lapse)
+        {
+            Kind = LapseKind.None;
+            LapseStart = LapseEnd = int.MaxValue;
+            return;
+        }
+        Kind = (LapseKind)(1 + rng.Next(4));
+        var lo = (int)(_o.LapseEarliest * _maxSteps);
+        var hi = Math.Max(lo + 1, (int)(_o.LapseLatest * _maxSteps));
+        LapseStart = lo + rng.Next(hi - lo);
+        var permanent = forceLapse == true || rng.NextDouble() < _o.PermanentLapseFraction;
+        LapseEnd = permanent ? int.MaxValue : LapseStart + _o.LapseMinSteps + rng.Next(Math.Max(1, _o.LapseMaxSteps - _o.LapseMinSteps + 1));
+        var angle = rng.NextDouble() * 2 * Math.PI;
+        (_dx, _dy, _dz) = ((float)Math.Cos(angle), (float)Math.Sin(angle), (float)(rng.NextDouble() - 0.3));
+    }
+
+    /// <summary>Current noise std (the options' value unless overridden at reset).</summary>
+    public double NoiseStd { get; private set; }
+
+    /// <summary>A copy at the same step with the same lapse schedule and its own noise stream.</summary>
+    public PerturbedExpertPolicy Fork(IExpert expert, int noiseSeed)
+    {
+        var p = new PerturbedExpertPolicy(expert, _o, _maxSteps)
+        {
+            _noise = new Random(noiseSeed),
+            _step = _step,
+            _lastGrip = _lastGrip,
+            _dx = _dx, _dy = _dy, _dz = _dz,
+            Kind = Kind,
+            LapseStart = LapseStart,
+            LapseEnd = LapseEnd,
+            NoiseStd = NoiseStd,
+        };
+        return p;
+    }
+
+    public void Act(Observation observation, Span<float> action)
+    {
+        if (InLapse)
+        {
+            switch (Kind)
+            {
+                case LapseKind.Freeze:
+                    action[0] = action[1] = action[2] = 0f;
+                    action[3] = _lastGrip;
+                    break;
+                case LapseKind.Drift:
+                    action[0] = 0.7f * _dx;
+                    action[1] = 0.7f * _dy;
+                    action[2] = 0.5f * _dz;
+                    action[3] = _lastGrip;
+                    break;
+                case LapseKind.Jitter:
+                    for (var i = 0; i < 3; i++) action[i] = (float)(_noise.NextDouble() * 2 - 1);
+                    action[3] = _lastGrip;
+                    break;
+                default: // Release
+                    action[0] = action[1] = 0f;
+                    action[2] = 0.6f;
+                    action[3] = -1f;
+                    break;
+            }
+        }
+        else
+        {
+            _expert.Act(observation, action);
+            for (var i = 0; i < 3; i++)
+                action[i] = Math.Clamp(action[i] + (float)(NoiseStd * Gaussian(_noise)), -1f, 1f);
+            _lastGrip = action[3];
+        }
+        _step++;
+    }
+
+    private static double Gaussian(Random r)
+    {
+        var u1 = 1.0 - r.NextDouble();
+        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * r.NextDouble());
+    }
+}

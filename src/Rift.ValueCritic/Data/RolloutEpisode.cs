@@ -1,0 +1,57 @@
+namespace Rift.ValueCritic;
+
+/// <summary>Where an episode's actions came from.</summary>
+public enum RolloutKind : byte
+{
+    /// <summary>Scripted-expert demonstration.</summary>
+    Expert = 0,
+    /// <summary>The weaker base policy (with its failures).</summary>
+    Base = 1,
+    /// <summary>Base policy until a (simulated) supervisor takes over with the expert: an intervention segment.</summary>
+    Intervention = 2,
+}
+
+/// <summary>
+/// One recorded episode for critic/trigger training and evaluation. Step t = 0..T−1 has observation t and action t;
+/// index T is the final observation. <see cref="Progress"/> is the oracle Φ (evaluation and labels only).
+/// </summary>
+public sealed class RolloutEpisode
+{
+    public required RolloutKind Kind { get; init; }
+    public int Seed { get; init; }
+    public List<float[]> Actions { get; } = [];
+
+    /// <summary>Embeddings z_0..z_T (empty until encoded).</summary>
+    public List<float[]> Embeddings { get; } = [];
+
+    /// <summary>Encoder-input frames 0..T (rgb24 at the encoder side), kept only when requested.</summary>
+    public List<byte[]> Frames { get; } = [];
+
+    /// <summary>Oracle progress Φ at observations 0..T.</summary>
+    public List<double> Progress { get; } = [];
+
+    public bool Success { get; set; }
+
+    /// <summary>First step controlled by the supervisor (Intervention episodes), else −1.</summary>
+    public int InterventionStart { get; set; } = -1;
+
+    /// <summary>Counterfactual "intervention needed" labels per step 0..T−1 (empty until labelled).</summary>
+    public List<bool> Labels { get; } = [];
+
+    public int Steps => Actions.Count;
+
+    /// <summary>
+    /// Progress-aligned proxy value at observation t (UniIntervene: "t/T along successful episodes, lower along
+    /// failures"): t/T on successful episodes; 0 on failed ones; on an intervention episode the supervisor's segment
+    /// counts as a fresh successful demonstration from the stuck state, (t − t_i)/(T − t_i), and the steps before it
+    /// as failure (0). Unsuccessful intervention episodes are 0 throughout.
+    /// </summary>
+    public float Proxy(int t)
+    {
+        var T = Steps;
+        if (!Success || T == 0) return 0f;
+        if (Kind == RolloutKind.Intervention && InterventionStart >= 0)
+            return t < InterventionStart ? 0f : (float)(t - InterventionStart) / Math.Max(1, T - InterventionStart);
+        return (float)t / T;
+    }
+}

@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Rift.ValueCritic;
+
+/// <summary>Counterfactual labels and trigger scoring (configuration section <c>TriggerEval</c>; DESIGN.md §8).</summary>
+public sealed class TriggerEvalOptions
+{
+    /// <summary>H, base-policy steps rolled forward from a restored state to decide a label. Default 10 (1 s at 10 Hz).</summary>
+    [Range(1, 1000)]
+    public int Horizon { get; set; } = 10;
+
+    /// <summary>A step is "intervention needed" unless Φ after H steps exceeds Φ now by more than this. Default 0.01.</summary>
+    [Range(0.0, 1.0)]
+    public double MinImprovement { get; set; } = 0.01;
+
+    /// <summary>Label runs separated by at most this many unlabelled steps are one event. Default 2.</summary>
+    [Range(0, 1000)]
+    public int MergeGap { get; set; } = 2;
+
+    /// <summary>Label runs shorter than this are not events. Default 3.</summary>
+    [Range(1, 1000)]
+    public int MinEventSteps { get; set; } = 3;
+
+    /// <summary>A firing up to this many steps before an event starts still matches it. Default 3.</summary>
+    [Range(0, 1000)]
+    public int EarlyTolerance { get; set; } = 3;
+
+    /// <summary>Scripted-expert demonstrations for critic training. Default 30.</summary>
+    [Range(0, 100_000)]
+    public int ExpertEpisodes { get; set; } = 30;
+
+    /// <summary>Base-policy episodes (with failures) for critic training. Default 60.</summary>
+    [Range(0, 100_000)]
+    public int BaseEpisodes { get; set; } = 60;
+
+    /// <summary>Intervention episodes (base policy, then expert takeover) for critic training. Default 30.</summary>
+    [Range(0, 100_000)]
+    public int InterventionEpisodes { get; set; } = 30;
+
+    /// <summary>Labelled base-policy episodes (separate seeds) for training the trigger heads and tuning thresholds. Default 60.</summary>
+    [Range(1, 100_000)]
+    public int TriggerEpisodes { get; set; } = 60;
+
+    public TriggerScoring NewScoring() => new() { MergeGap = MergeGap, MinEventSteps = MinEventSteps, EarlyTolerance = EarlyTolerance };
+}
+
+/// <summary>Runs triggers over recorded per-step streams and scores them against labels.</summary>
+public static class TriggerEvaluation
+{
+    /// <summary>Steps at which <paramref name="trigger"/> fires on <paramref name="stream"/> (reset first).</summary>
+    public static List<int> Firings(IRiskTrigger trigger, IReadOnlyList<float> stream)
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        trigger.Reset();
+        var fired = new List<int>();
+        for (var t = 0; t < stream.Count; t++)
+            if (trigger.Update(stream[t]) != TriggerReason.None) fired.Add(t);
+        return fired;
+    }
+
+    public static TriggerScoring Score(Func<IRiskTrigger> make, IEnumerable<(IReadOnlyList<float> Stream, IReadOnlyList<bool> Labels)> episodes, TriggerEvalOptions options)
+    {
+        var s = options.NewScoring();
+        foreach (var (stream, labels) in episodes)
+        {
+            if (stream.Count != labels.Count) throw new ArgumentException($"Stream has {stream.Count} steps but labels {labels.Count}.", nameof(episodes));
+            s.Add(labels, Firings(make(), stream));
+        }
+        return s;
+    }
+
+    /// <summary>The threshold from <paramref name="grid"/> with the best event-level F1 (first of ties).</summary>
+    public static (double Threshold, double F1) Tune(Func<double, IRiskTrigger> make, IReadOnlyList<(IReadOnlyList<float> Stream, IReadOnlyList<bool> Labels)> episodes, IEnumerable<double> grid, TriggerEvalOptions options)
+    {
+        var best = (Threshold: double.NaN, F1: -1.0);
+        foreach (var th in grid)
+        {
+            var f1 = Score(() => make(th), episodes, options).F1;
+            if (f1 > best.F1) best = (th, f1);
+        }
+        return best;
+    }
+
+    public static IEnumerable<double> Grid(double lo, double hi, double step)
+    {
+        for (var v = lo; v <= hi + 1e-9; v += step) yield return Math.Round(v, 6);
+    }
+}

@@ -1,0 +1,229 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Rift.Nn;
+
+namespace Rift.ValueCritic;
+
+/// <summary>
+/// Learned variant of the temporal value-risk trigger (configuration section <c>LearnedTrigger</c>): a small head
+/// over window features of the last K values, trained with focal loss on intervention labels (UniIntervene
+/// reference: intervention head, focal loss α 0.75, γ 2).
+/// </summary>
+public sealed class LearnedTriggerOptions
+{
+    /// <summary>K, values in the window. Default 8 (as RiskTrigger).</summary>
+    [Range(2, 256)]
+    public int WindowSize { get; set; } = 8;
+
+    /// <summary>Width of the head's two hidden layers. Default 32.</summary>
+    [Range(2, 1024)]
+    public int Hidden { get; set; } = 32;
+
+    /// <summary>Fires when the predicted probability is at least this; `rift train critic` tunes it on training episodes. Default 0.5.</summary>
+    [Range(0.0, 1.0)]
+    public double Threshold { get; set; } = 0.5;
+
+    /// <summary>Updates after firing during which it cannot fire again. Default 8 (as RiskTrigger).</summary>
+    [Range(0, 100_000)]
+    public int CooldownSteps { get; set; } = 8;
+
+    /// <summary>Focal-loss α (weight of positives). Default 0.75 (UniIntervene reference).</summary>
+    [Range(0.0, 1.0)]
+    public double FocalAlpha { get; set; } = 0.75;
+
+    /// <summary>Focal-loss γ. Default 2 (UniIntervene reference).</summary>
+    [Range(0.0, 10.0)]
+    public double FocalGamma { get; set; } = 2.0;
+
+    /// <summary>Training steps (full-batch Adam). Default 1500.</summary>
+    [Range(1, 1_000_000)]
+    public int Steps { get; set; } = 1500;
+
+    /// <summary>Adam learning rate. Default 3e-3.</summary>
+    [Range(1e-6, 1.0)]
+    public double LearningRate { get; set; } = 3e-3;
+}
+
+/// <summary>
+/// The trigger head: an MLP on window features of the last K values (oldest first, left-padded with the oldest
+/// value while fewer than K are in): the K values, their K−1 one-step differences, the least-squares slope, the
+/// range (max − min) and the fill fraction n/K.
+/// </summary>
+public sealed class WindowTriggerHead
+{
+    private readonly MlpEvaluator _eval;
+    private readonly float[] _out = new float[1];
+
+    public WindowTriggerHead(int windowSize, int hidden, int seed = 0)
+    {
+        if (windowSize < 2) throw new ArgumentOutOfRangeException(nameof(windowSize), windowSize, "Window must hold at least 2 values.");
+        WindowSize = windowSize;
+        Network = new Mlp(FeatureCount(windowSize), [hidden, hidden], 1, new Rng(seed));
+        _eval = new MlpEvaluator(Network);
+    }
+
+    public int WindowSize { get; }
+    public Mlp Network { get; }
+
+    public static int FeatureCount(int windowSize) => 2 * windowSize + 2;
+
+    /// <summary>Features of a window (oldest first, 1..K values).</summary>
+    public static void Features(ReadOnlySpan<float> window, int windowSize, Span<float> features)
+    {
+        var n = window.Length;
+        if (n < 1 || n > windowSize) throw new ArgumentException($"Window holds {n} values, expected 1..{windowSize}.", nameof(window));
+        if (features.Length != FeatureCount(windowSize)) throw new ArgumentException($"Feature buffer has {features.Length} values, expected {FeatureCount(windowSize)}.", nameof(features));
+        var pad = windowSize - n;
+        float min = float.MaxValue, max = float.MinValue;
+        for (var i = 0; i < windowSize; i++)
+        {
+            var v = window[Math.Max(0, i - pad)];
+            features[i] = v;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+        for (var i = 1; i < windowSize; i++) features[windowSize + i - 1] = 10f * (features[i] - features[i - 1]);
+        float meanX = (windowSize - 1) / 2f, meanY = 0, sxy = 0, sxx = 0;
+        for (var i = 0; i < windowSize; i++) meanY += features[i];
+        meanY /= windowSize;
+        for (var i = 0; i < windowSize; i++)
+        {
+            sxy += (i - meanX) * (features[i] - meanY);
+            sxx += (i - meanX) * (i - meanX);
+        }
+        features[2 * windowSize - 1] = 10f * sxy / sxx;
+        features[2 * windowSize] = 10f * (max - min);
+        features[2 * windowSize + 1] = (float)n / windowSize;
+    }
+
+    /// <summary>P(intervention needed | features).</summary>
+    public float Probability(ReadOnlySpan<float> features)
+    {
+        _eval.Forward(features, _out);
+        return 1f / (1f + MathF.Exp(-_out[0]));
+    }
+
+    /// <summary>Full-batch training with sigmoid focal loss (α, γ from the options); returns the final loss.</summary>
+    public float Train(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, LearnedTriggerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature rows but {labels.Count} labels.", nameof(labels));
+        if (features.Count == 0) throw new ArgumentException("No trigger training samples.", nameof(features));
+        var f = FeatureCount(WindowSize);
+        var x = new Tensor([features.Count, f]);
+        var y = new Tensor([features.Count, 1]);
+        for (var i = 0; i < features.Count; i++)
+        {
+            features[i].CopyTo(x.Span.Slice(i * f, f));
+            y.Span[i] = labels[i] ? 1f : 0f;
+        }
+        var opt = new Adam(Network.Parameters(), lr: (float)options.LearningRate);
+        var g = new Graph();
+        var last = 0f;
+        for (var step = 0; step < options.Steps; step++)
+        {
+            g.Reset();
+            var loss = g.FocalLoss(Network.Forward(g, x), y, (float)options.FocalAlpha, (float)options.FocalGamma);
+            opt.ZeroGrad();
+            g.Backward(loss);
+            opt.Step();
+            last = loss.Item();
+        }
+        return last;
+    }
+}
+
+/// <summary>
+/// The learned temporal value-risk trigger: keeps the last K values, fires with <see cref="TriggerReason.Learned"/>
+/// when the head's probability reaches the threshold, then waits CooldownSteps. Allocation-free per update.
+/// </summary>
+public sealed class LearnedRiskTrigger : IRiskTrigger
+{
+    private readonly WindowTriggerHead _head;
+    private readonly float[] _ring;
+    private readonly float[] _window;
+    private readonly float[] _features;
+    private int _count, _head0, _cooldown;
+
+    public LearnedRiskTrigger(WindowTriggerHead head, double threshold, int cooldownSteps)
+    {
+        _head = head ?? throw new ArgumentNullException(nameof(head));
+        if (threshold is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "Threshold must be in [0, 1].");
+        ArgumentOutOfRangeException.ThrowIfNegative(cooldownSteps);
+        Threshold = threshold;
+        CooldownSteps = cooldownSteps;
+        _ring = new float[head.WindowSize];
+        _window = new float[head.WindowSize];
+        _features = new float[WindowTriggerHead.FeatureCount(head.WindowSize)];
+    }
+
+    public double Threshold { get; }
+    public int CooldownSteps { get; }
+
+    /// <summary>Probability computed at the last update.</summary>
+    public float LastProbability { get; private set; }
+
+    public void Reset()
+    {
+        _count = 0;
+        _head0 = 0;
+        _cooldown = 0;
+        LastProbability = 0;
+    }
+
+    public TriggerReason Update(float value)
+    {
+        if (!float.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "LearnedRiskTrigger.Update needs a finite value.");
+        var k = _ring.Length;
+        _ring[_head0] = value;
+        _head0 = (_head0 + 1) % k;
+        if (_count < k) _count++;
+        for (var i = 0; i < _count; i++) _window[i] = _ring[(_head0 - _count + i + k) % k];
+        WindowTriggerHead.Features(_window.AsSpan(0, _count), k, _features);
+        LastProbability = _head.Probability(_features);
+        if (_cooldown > 0)
+        {
+            _cooldown--;
+            return TriggerReason.None;
+        }
+        if (LastProbability < Threshold) return TriggerReason.None;
+        _cooldown = CooldownSteps;
+        return TriggerReason.Learned;
+    }
+
+    /// <summary>Window features of every step of a value sequence (what the trigger sees at each step).</summary>
+    public static List<float[]> SequenceFeatures(IReadOnlyList<float> values, int windowSize)
+    {
+        var list = new List<float[]>(values.Count);
+        var buf = new float[windowSize];
+        for (var t = 0; t < values.Count; t++)
+        {
+            var n = Math.Min(t + 1, windowSize);
+            for (var i = 0; i < n; i++) buf[i] = values[t - n + 1 + i];
+            var f = new float[WindowTriggerHead.FeatureCount(windowSize)];
+            WindowTriggerHead.Features(buf.AsSpan(0, n), windowSize, f);
+            list.Add(f);
+        }
+        return list;
+    }
+
+    /// <summary>Saves the head with its window size and tuned threshold.</summary>
+    public static void Save(WindowTriggerHead head, double threshold, string path) =>
+        head.Network.Save(path, new Dictionary<string, string>
+        {
+            ["format"] = "rift.learned_trigger.v1",
+            ["window_size"] = head.WindowSize.ToString(CultureInfo.InvariantCulture),
+            ["hidden"] = head.Network.Layers[0].OutFeatures.ToString(CultureInfo.InvariantCulture),
+            ["threshold"] = threshold.ToString("R", CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>Loads a trigger written by <see cref="Save"/>; cooldown from the caller.</summary>
+    public static LearnedRiskTrigger Load(string path, int cooldownSteps = 8)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Trigger weights not found: {path} (train them with `rift train critic`).", path);
+        var meta = SafeTensors.ReadMetadata(path);
+        var head = new WindowTriggerHead(int.Parse(meta["window_size"], CultureInfo.InvariantCulture), int.Parse(meta["hidden"], CultureInfo.InvariantCulture));
+        head.Network.Load(path);
+        return new LearnedRiskTrigger(head, double.Parse(meta["threshold"], CultureInfo.InvariantCulture), cooldownSteps);
+    }
+}

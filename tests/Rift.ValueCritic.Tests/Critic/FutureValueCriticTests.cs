@@ -1,0 +1,130 @@
+using Rift.Learning;
+using Rift.Nn;
+using Rift.ValueCritic;
+
+namespace Rift.ValueCritic.Tests.Critic;
+
+public class FutureValueCriticTests
+{
+    private static readonly CriticOptions Small = new() { PredictorHidden = 16, ValueHidden = 8, BatchSize = 4, Steps = 10 };
+
+    [Fact]
+    public void Loss_TargetEmbedding_ReceivesNoGradient()
+    {
+        var critic = new FutureValueCritic(8, 2, Small, seed: 1);
+        var trainer = new CriticTrainer(critic, Small, seed: 1);
+        var rng = new Rng(3);
+        var z = rng.Normal([4, 8]);
+        var a = rng.Normal([4, 2]);
+        var zFuture = new Tensor([4, 8], rng.Normal([4, 8]).ToArray(), requiresGrad: true, name: "z_future");
+        var v = Tensor.FromArray([0.1f, 0.2f, 0.3f, 0.4f], 4, 1);
+        var vf = Tensor.FromArray([0.2f, 0.3f, 0.4f, 0.5f], 4, 1);
+        var g = new Graph();
+        critic.Parameters.ZeroGrad();
+        var (total, pred, _) = trainer.Loss(g, z, a, zFuture, v, vf);
+        Assert.True(pred.Item() > 0);
+        g.Backward(total);
+
+        Assert.True(zFuture.Grad is null || zFuture.Grad.All(x => x == 0f), "gradient reached the stop-gradient target");
+        Assert.Contains(critic.Predictor.Layers[0].Weight.Grad!, x => x != 0f);
+        Assert.Contains(critic.V1.Layers[0].Weight.Grad!, x => x != 0f);
+    }
+
+    [Fact]
+    public void Loss_WithoutDetach_WouldReachTarget()
+    {
+        // Control for the test above: the same graph without Detach does differentiate into the future embedding.
+        var rng = new Rng(3);
+        var zFuture = new Tensor([4, 8], rng.Normal([4, 8]).ToArray(), requiresGrad: true);
+        var zHat = rng.Normal([4, 8]);
+        var g = new Graph();
+        g.Backward(g.MseLoss(zHat, g.LayerNorm(zFuture, null, null)));
+        Assert.Contains(zFuture.Grad!, x => x != 0f);
+    }
+
+    [Fact]
+    public void Evaluate_WrongEmbeddingDimension_ThrowsNamingBothSizes()
+    {
+        var critic = new FutureValueCritic(16, 4, Small);
+        var ex = Assert.Throws<ArgumentException>(() => critic.Evaluate(new float[12], new float[4]));
+        Assert.Contains("12", ex.Message);
+        Assert.Contains("16", ex.Message);
+        Assert.Throws<ArgumentException>(() => critic.Evaluate(new float[16], new float[3]));
+    }
+
+    [Fact]
+    public void Evaluate_AfterWarmup_AllocatesNothing()
+    {
+        var critic = new FutureValueCritic(64, 4, new CriticOptions(), seed: 2);
+        var trigger = new LearnedRiskTrigger(new WindowTriggerHead(8, 32), 0.5, 8);
+        var z = new Rng(1).Normal([64]).ToArray();
+        var a = new float[] { 0.1f, 0.2f, -0.3f, 1f };
+        for (var i = 0; i < 10; i++) trigger.Update(critic.Evaluate(z, a));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sum = 0f;
+        for (var i = 0; i < 100; i++)
+        {
+            var q = critic.Evaluate(z, a);
+            sum += q + critic.EvaluateNoFuture(z);
+            trigger.Update(q);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(float.IsFinite(sum));
+    }
+
+    [Fact]
+    public void Evaluate_MatchesGraphForward()
+    {
+        var critic = new FutureValueCritic(8, 2, Small, seed: 5);
+        var z = new Rng(9).Normal([1, 8]);
+        var a = Tensor.FromArray([0.5f, -0.5f], 1, 2);
+        var g = new Graph(gradEnabled: false);
+        var zn = g.LayerNorm(z, null, null);
+        var zHat = g.Add(zn, critic.Predictor.Forward(g, g.Concat(zn, a)));
+        var expected = 0.5f * (critic.V1.Forward(g, zHat).Item() + critic.V2.Forward(g, zHat).Item());
+        Assert.Equal(expected, critic.Evaluate(z.Span, a.Span), 4);
+    }
+
+    [Fact]
+    public void SaveLoad_RoundTrip_SameValues()
+    {
+        var critic = new FutureValueCritic(8, 2, Small, seed: 4);
+        var path = Path.Combine(Path.GetTempPath(), $"rift-critic-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            critic.Save(path);
+            var loaded = FutureValueCritic.Load(path);
+            var z = new Rng(2).Normal([8]).ToArray();
+            float[] a = [0.3f, 0.1f];
+            Assert.Equal(critic.Evaluate(z, a), loaded.Evaluate(z, a));
+            Assert.Equal(critic.Horizon, loaded.Horizon);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Update_SyntheticLatents_ReducesLosses()
+    {
+        // z_{t+k} is a fixed function of (z_t, a_t) and the value is a function of z: both losses must fall.
+        var o = new CriticOptions { PredictorHidden = 32, ValueHidden = 16, BatchSize = 32, LearningRate = 3e-3 };
+        var critic = new FutureValueCritic(6, 2, o, seed: 1);
+        var trainer = new CriticTrainer(critic, o, seed: 1);
+        var rng = new Rng(11);
+        var samples = new List<CriticSample>();
+        for (var i = 0; i < 256; i++)
+        {
+            var z = rng.Normal([6]).ToArray();
+            var a = new[] { rng.Uniform(-1, 1), rng.Uniform(-1, 1) };
+            var zf = z.Select((x, j) => x + (j < 2 ? a[j] : 0f)).ToArray();
+            samples.Add(new CriticSample(z, a, zf, 0.5f + 0.1f * z[0], 0.5f + 0.1f * zf[0]));
+        }
+        var first = trainer.Update(samples);
+        (float Prediction, float Value) last = default;
+        for (var i = 0; i < 300; i++) last = trainer.Update(samples);
+        Assert.True(last.Prediction < 0.5f * first.Prediction, $"prediction loss {first.Prediction} → {last.Prediction}");
+        Assert.True(last.Value < 0.5f * first.Value, $"value loss {first.Value} → {last.Value}");
+    }
+}

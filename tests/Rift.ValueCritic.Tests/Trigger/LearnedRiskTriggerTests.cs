@@ -1,0 +1,75 @@
+using Rift.ValueCritic;
+
+namespace Rift.ValueCritic.Tests.Trigger;
+
+public class LearnedRiskTriggerTests
+{
+    /// <summary>Synthetic value streams: rising progress (label 0) that stalls or declines from step s (label 1 from s on).</summary>
+    private static (float[] Values, bool[] Labels) Episode(Random rng, int kind)
+    {
+        const int n = 40;
+        var v = new float[n];
+        var l = new bool[n];
+        var s = 12 + rng.Next(10);
+        var level = 0f;
+        for (var t = 0; t < n; t++)
+        {
+            var noise = (float)(rng.NextDouble() - 0.5) * 0.01f;
+            if (kind == 0 || t < s) level += 0.02f;
+            else if (kind == 2) level -= 0.02f;
+            v[t] = level + noise;
+            l[t] = kind != 0 && t >= s;
+        }
+        return (v, l);
+    }
+
+    [Fact]
+    public void Train_SyntheticStallsAndDeclines_FiresOnThemNotOnProgress()
+    {
+        var rng = new Random(1);
+        var feats = new List<float[]>();
+        var labels = new List<bool>();
+        for (var e = 0; e < 60; e++)
+        {
+            var (v, l) = Episode(rng, e % 3);
+            feats.AddRange(LearnedRiskTrigger.SequenceFeatures(v, 8));
+            labels.AddRange(l);
+        }
+        var head = new WindowTriggerHead(8, 16, seed: 1);
+        var o = new LearnedTriggerOptions { Steps = 400, LearningRate = 1e-2 };
+        head.Train(feats, labels, o);
+
+        var test = new Random(99);
+        var trigger = new LearnedRiskTrigger(head, 0.5, 8);
+        for (var e = 0; e < 9; e++)
+        {
+            var kind = e % 3;
+            var (v, l) = Episode(test, kind);
+            var fired = TriggerEvaluation.Firings(trigger, v);
+            if (kind == 0) Assert.Empty(fired);
+            else
+            {
+                Assert.NotEmpty(fired);
+                var start = Array.IndexOf(l, true);
+                Assert.True(fired[0] >= start - 3, $"kind {kind}: fired at {fired[0]}, stall from {start}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Features_ShortWindow_PadsWithOldest()
+    {
+        var f = new float[WindowTriggerHead.FeatureCount(4)];
+        WindowTriggerHead.Features([0.5f, 0.6f], 4, f);
+        Assert.Equal([0.5f, 0.5f, 0.5f, 0.6f], f[..4]);
+        Assert.Equal(0.5f, f[^1]);
+    }
+
+    [Fact]
+    public void FailureClassifierTrigger_CooldownSuppressesRepeats()
+    {
+        var t = new FailureClassifierTrigger(0.5, cooldownSteps: 3);
+        var fired = TriggerEvaluation.Firings(t, [0.9f, 0.9f, 0.9f, 0.9f, 0.9f, 0.1f]);
+        Assert.Equal([0, 4], fired);
+    }
+}
