@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Hosting;
+using Rift.Agent.Cli;
+using Rift.Agent.Events;
+using Rift.Agent.Loop;
+using Rift.Learning;
+using Rift.Memory;
+using Rift.Sim;
+using Rift.Sim.Supervisors;
+using Rift.ValueCritic;
+
+namespace Rift.Agent.Online;
+
+/// <summary>
+/// Configuration defaults of online runs (`train online`, `bench agent`, `demo`) where they differ from the
+/// components' own defaults; any <c>--Section:Key=value</c> on the command line still wins.
+/// </summary>
+public static class OnlineDefaults
+{
+    public static IReadOnlyDictionary<string, string?> Keys { get; } = new Dictionary<string, string?>
+    {
+        // Simulation has no wall-clock deadline to meet; a 50 ms deadline on 2 shared cores only adds spurious stops.
+        ["Arbitration:DecisionDeadlineMs"] = "0",
+        // Short online budgets: the actor may move after a brief critic warm-up (RIFT B.1 freezes for 2000 of ~100k).
+        ["Rift:ActorFreezeSteps"] = "300",
+        ["Sac:BatchSize"] = "128",
+    };
+
+    /// <summary>Binds every option an online run uses from <paramref name="host"/>.</summary>
+    public static OnlineSettings Settings(IHost host) => new()
+    {
+        Online = host.Options<OnlineOptions>(),
+        Sac = host.Options<SacOptions>(),
+        Rift = host.Options<RiftOptions>(),
+        Replay = host.Options<ReplayOptions>(),
+        Arbitration = host.Options<ArbitrationOptions>(),
+        Trigger = host.Options<RiskTriggerOptions>(),
+        Supervisor = host.Options<SupervisorOptions>(),
+        Sim = host.Options<SimOptions>(),
+        Memory = host.Options<RecoveryMemoryOptions>(),
+        Critic = host.Options<CriticOptions>(),
+        EventLog = host.Options<EventLogOptions>(),
+    };
+
+    /// <summary><paramref name="extra"/> layered over <see cref="Keys"/>.</summary>
+    public static Dictionary<string, string?> With(IReadOnlyDictionary<string, string?>? extra)
+    {
+        var d = new Dictionary<string, string?>(Keys);
+        if (extra is not null) foreach (var (k, v) in extra) d[k] = v;
+        return d;
+    }
+}
