@@ -23,6 +23,24 @@ public static class OnlineDefaults
         // Short online budgets: the actor may move after a brief critic warm-up (RIFT B.1 freezes for 2000 of ~100k).
         ["Rift:ActorFreezeSteps"] = "300",
         ["Sac:BatchSize"] = "128",
+        // Fine-tuning from π0: start with little entropy bonus so the first actor updates do not wash the prior out
+        // (HiL-SERL's temperature_init is 1e-2).
+        ["Sac:InitialTemperature"] = "0.01",
+        // The simulated human notices stagnation (no progress for 12 steps) or an unsafe state, reacts 2 steps later,
+        // and answers the agent's help requests; the same supervisor for every compared method.
+        ["Supervisor:Triggers"] = "Stuck, Unsafe",
+        ["Supervisor:PatienceSteps"] = "12",
+        ["Supervisor:ReactionDelaySteps"] = "2",
+        // Online critic values are noisier than offline ones (sampled actions): ignore single-step dips.
+        ["RiskTrigger:AbruptDrop"] = "0.25",
+        ["RiskTrigger:AbruptConfirmSteps"] = "2",
+        ["RiskTrigger:PlateauRange"] = "0.12",
+        ["RiskTrigger:PlateauValue"] = "0.6",
+        ["RiskTrigger:DeclineMinDrop"] = "0.1",
+        // Recovery: give the recovery policy room before escalating on a falling (sampled-action) value.
+        ["Arbitration:EscalateValueDrop"] = "0.3",
+        ["Arbitration:MinRecoverySteps"] = "4",
+        ["Arbitration:HandBackMinGain"] = "0.1",
     };
 
     /// <summary>Binds every option an online run uses from <paramref name="host"/>.</summary>
@@ -48,4 +66,10 @@ public static class OnlineDefaults
         if (extra is not null) foreach (var (k, v) in extra) d[k] = v;
         return d;
     }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> over a delegate, reporting on the caller's thread.</summary>
+public sealed class SyncProgressShim(Action<OnlineProgress> report) : IProgress<OnlineProgress>
+{
+    public void Report(OnlineProgress value) => report(value);
 }

@@ -198,3 +198,24 @@ public sealed class FailureProbabilityCritic(FailureClassifier classifier, int a
     public int ActionSize { get; } = actionSize;
     public float Evaluate(ReadOnlySpan<float> z, ReadOnlySpan<float> action) => 1f - Classifier.Probability(z);
 }
+
+/// <summary>
+/// Exponential smoothing of the critic's per-step values within one episode, q̄_t = β·q̄_{t−1} + (1 − β)·Q(z_t, a_t):
+/// training rollouts sample their actions, so single-step values scatter; the trigger looks for sustained trends.
+/// One instance per episode (the loop's agent components are built per episode).
+/// </summary>
+public sealed class SmoothedCritic(IValueCritic inner, double beta) : IValueCritic
+{
+    private float _q = float.NaN;
+    public IValueCritic Inner { get; } = inner;
+    public double Beta { get; } = beta;
+    public int EmbeddingSize => Inner.EmbeddingSize;
+    public int ActionSize => Inner.ActionSize;
+
+    public float Evaluate(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    {
+        var q = Inner.Evaluate(z, action);
+        _q = float.IsNaN(_q) || !float.IsFinite(q) ? q : (float)(Beta * _q + (1 - Beta) * q);
+        return _q;
+    }
+}

@@ -31,9 +31,9 @@ public sealed class OnlineOptions
     [Required]
     public string Hidden { get; set; } = "128,128";
 
-    /// <summary>Scripted-expert demonstrations behind π0, the recovery policy's first fit and the critic's first fit. Default 5.</summary>
+    /// <summary>Scripted-expert demonstrations behind π0, the recovery policy's first fit and the critic's first fit. Default 20.</summary>
     [Range(1, 10000)]
-    public int Demos { get; set; } = 5;
+    public int Demos { get; set; } = 20;
 
     /// <summary>Gaussian noise on the demonstrator's actions (makes π0 imperfect in a realistic way). Default 0.1.</summary>
     [Range(0.0, 2.0)]
@@ -47,13 +47,13 @@ public sealed class OnlineOptions
     [Range(0, 10000)]
     public int PriorRollouts { get; set; } = 10;
 
-    /// <summary>Gradient steps of each critic fit (first fit and refits). Default 600.</summary>
+    /// <summary>Gradient steps of each critic fit (first fit and refits). Default 1500.</summary>
     [Range(1, 1_000_000)]
-    public int CriticSteps { get; set; } = 600;
+    public int CriticSteps { get; set; } = 1500;
 
-    /// <summary>Gradient steps of each recovery-policy fit. Default 600.</summary>
+    /// <summary>Gradient steps of each recovery-policy fit. Default 1000.</summary>
     [Range(1, 1_000_000)]
-    public int RecoverySteps { get; set; } = 600;
+    public int RecoverySteps { get; set; } = 1000;
 
     /// <summary>Refit the critic and recovery policy every this many episodes on all data so far (0 = never). Default 10.</summary>
     [Range(0, 100000)]
@@ -83,10 +83,11 @@ public sealed class OnlineOptions
     [Range(0.0, 1.0)]
     public double FailureThreshold { get; set; } = 0.5;
 
+    /// <summary>β of the per-episode exponential smoothing of critic values fed to the trigger and hand-back rules (0 = raw values). Default 0.5.</summary>
+    [Range(0.0, 0.99)]
+    public double ValueSmoothing { get; set; } = 0.5;
+
     /// <summary>Folder that holds run folders. Default "runs".</summary>
     [Required]
     public string RunsDirectory { get; set; } = "runs";
-
-    /// <summary>Cache π0, the critic, the recovery policy and demos per (task, seed, settings) under RunsDirectory/.cache so compared methods share them. Default true.</summary>
-    public bool CacheSetup { get; set; } = true;
 }

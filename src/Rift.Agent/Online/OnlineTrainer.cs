@@ -322,6 +322,7 @@ public sealed class OnlineTrainer : IDisposable
     {
         if (!AgentEnabled) return null;
         IValueCritic critic = _critic is not null ? _critic : new FailureProbabilityCritic(_failure!, ObservationLayout.ActionSize);
+        if (_s.Online.ValueSmoothing > 0) critic = new SmoothedCritic(critic, _s.Online.ValueSmoothing);
         IRiskTrigger trigger = _critic is not null
             ? new RiskTrigger(_s.Trigger)
             : new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = 1 - _s.Online.FailureThreshold, MinSamples = 1, CooldownSteps = _s.Trigger.CooldownSteps });
