@@ -26,15 +26,18 @@ public static class OnlineDefaults
         // Fine-tuning from π0: start with little entropy bonus so the first actor updates do not wash the prior out
         // (HiL-SERL's temperature_init is 1e-2).
         ["Sac:InitialTemperature"] = "0.01",
-        // The simulated human notices stagnation (no progress for 12 steps) or an unsafe state, reacts 2 steps later,
-        // and answers the agent's help requests; the same supervisor for every compared method.
+        // Short online budgets: a prior weight 10× RIFT's default (ω/(2σ²) = 2 on ‖a − μ0‖²) keeps the actor near π0
+        // while the critic has seen few interventions (RIFT: working ω spans 1–2 orders of magnitude).
+        ["Rift:Omega"] = "0.01",
+        // The simulated human notices stagnation (no progress for 20 steps = 2 s at 10 Hz) or an unsafe state, reacts
+        // 2 steps later, and answers the agent's help requests; the same supervisor for every compared method.
         ["Supervisor:Triggers"] = "Stuck, Unsafe",
-        ["Supervisor:PatienceSteps"] = "12",
+        ["Supervisor:PatienceSteps"] = "20",
         ["Supervisor:ReactionDelaySteps"] = "2",
         // Online critic values are noisier than offline ones (sampled actions): ignore single-step dips.
         ["RiskTrigger:AbruptDrop"] = "0.25",
         ["RiskTrigger:AbruptConfirmSteps"] = "2",
-        ["RiskTrigger:PlateauRange"] = "0.12",
+        ["RiskTrigger:PlateauRange"] = "0.08",
         ["RiskTrigger:PlateauValue"] = "0.6",
         ["RiskTrigger:DeclineMinDrop"] = "0.1",
         // Recovery: give the recovery policy room before escalating on a falling (sampled-action) value.

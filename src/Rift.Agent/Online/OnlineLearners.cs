@@ -66,6 +66,12 @@ public sealed class HilSerlSacLearner : IOnlineLearner
     public void Act(ReadOnlySpan<float> input, Span<float> action, bool deterministic, Random rng) => Sac.Act(input, action, deterministic, rng);
     public void Observe(Transition transition) => Replay.Add(transition);
 
+    /// <summary>HiL-SERL's demo buffer: offline demonstrations go to the intervention buffer only.</summary>
+    public void Preload(IEnumerable<Transition> demonstrations)
+    {
+        foreach (var t in demonstrations) Replay.Interventions.Add(t);
+    }
+
     public Dictionary<string, double>? Update()
     {
         Replay.Sample(_batch, _rng);

@@ -55,9 +55,9 @@ public sealed class OnlineOptions
     [Range(1, 1_000_000)]
     public int RecoverySteps { get; set; } = 1000;
 
-    /// <summary>Refit the critic and recovery policy every this many episodes on all data so far (0 = never). Default 10.</summary>
+    /// <summary>Refit the critic and recovery policy every this many episodes on all data so far (0 = never). Default 6.</summary>
     [Range(0, 100000)]
-    public int RefitEvery { get; set; } = 10;
+    public int RefitEvery { get; set; } = 6;
 
     /// <summary>Learner updates per environment step collected (update-to-data ratio). Default 1.</summary>
     [Range(0.0, 64.0)]

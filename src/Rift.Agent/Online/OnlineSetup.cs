@@ -51,7 +51,9 @@ public sealed class ExperienceEpisode
             if (Controllers[t] == who)
             {
                 cur ??= [];
-                cur.Add(new Transition { Input = Inputs[t], Action = Actions[t], NextInput = Inputs[t + 1], Controller = who });
+                // A successful episode ends on its success step: reward 1, terminated (the environment's convention).
+                var last = Success && t == Actions.Count - 1;
+                cur.Add(new Transition { Input = Inputs[t], Action = Actions[t], NextInput = Inputs[t + 1], Controller = who, Reward = last ? 1f : 0f, Terminated = last });
             }
             else if (cur is not null)
             {

@@ -348,6 +348,9 @@ public sealed class OnlineTrainer : IDisposable
 
     private void InitialFit()
     {
+        if (_learner is HilSerlSacLearner hil)
+            hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
+                .Select(t => new Transition { Input = t.Input, Action = t.Action, NextInput = t.NextInput, Reward = t.Reward, Terminated = t.Terminated, Controller = Controller.Human }));
         if (!AgentEnabled) return;
         Refit();
         // Seed the memory with verified high-value targets from the demonstrations (source: human demonstrator).
