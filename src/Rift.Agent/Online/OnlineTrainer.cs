@@ -393,15 +393,16 @@ public sealed class OnlineTrainer : IDisposable
             _failure.Train(z, y, o.CriticSteps, 256, 1e-3f, seed);
         }
         // Recovery policy: hindsight goal-conditioned BC on demonstrations, human takeovers and successful agent recoveries.
+        // UniIntervene trains it on intervention segments; the demonstrations cover states no intervention has visited
+        // yet. Intervention samples get half of the sampling mass once there are any (as HiL-SERL's 50/50 replay).
         var rng = new Random(seed);
-        var segs = new List<IReadOnlyList<Transition>>();
-        foreach (var d in _setup.Demos) segs.AddRange(d.Stretches(Controller.Policy));
-        foreach (var e in _experience)
-        {
-            segs.AddRange(e.Stretches(Controller.Human));
-            if (e.Success) segs.AddRange(e.Stretches(Controller.Agent));
-        }
-        var gs = segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, x => _setup.Encoder.Encode(x), _s.Memory.MaxSpanSteps, rng)).ToList();
+        List<GoalSample> Samples(IEnumerable<List<Transition>> segs) =>
+            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, x => _setup.Encoder.Encode(x), _s.Memory.MaxSpanSteps, rng)).ToList();
+        var demo = Samples(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)));
+        var interventions = Samples(_experience.SelectMany(e => e.Stretches(Controller.Human).Concat(e.Success ? e.Stretches(Controller.Agent) : [])));
+        var gs = new List<GoalSample>(demo);
+        if (interventions.Count > 0)
+            for (var k = 0; k < Math.Max(1, demo.Count / interventions.Count); k++) gs.AddRange(interventions);
         _recovery!.Fit(gs, o.RecoverySteps, seed);
     }
 
