@@ -57,7 +57,7 @@ public class ReportWriterTests
         var md = ReportWriter.Markdown(r, r.Metrics(), "./rift bench agent --profile quick");
         var rows = md.Split('\n').Where(l => l.StartsWith('|')).ToList();
         Assert.Equal(4, rows.Count); // header, separator, hil, rift
-        Assert.All(rows, row => Assert.Equal(8, row.Count(ch => ch == '|')));
+        Assert.All(rows, row => Assert.Equal(7, row.Count(ch => ch == '|'))); // condition, SR, IR, average SR, average IR, takeover
         var hil = rows.Single(l => l.StartsWith("| HiL-SERL |"));
         Assert.Contains($"34.0 ± {100 * 4.303 * 0.04 / Math.Sqrt(3):0.0}", hil);
         Assert.Contains("70.0 ±", hil);
