@@ -90,6 +90,22 @@ public class ModelTests
     }
 
     [Fact]
+    public void Step_MuJoCoError_BecomesExceptionAndProcessContinues()
+    {
+        using var model = MjModel.Load(Path.Combine(RiftPaths.Models, "push.xml"));
+        using var data = new MjData(model);
+        ref var integrator = ref model.OptionInt("integrator");
+        var valid = integrator;
+        integrator = 99; // mj_step raises mju_error("Invalid integrator"), which would exit the process by default
+        var e = Assert.Throws<MujocoException>(() => data.Step());
+        Assert.Contains("integrator", e.Message, StringComparison.OrdinalIgnoreCase);
+        integrator = valid;
+        data.Reset();
+        data.Step(10);
+        Assert.True(data.Time > 0);
+    }
+
+    [Fact]
     public void ModelFields_ByName_MatchModelSizes()
     {
         using var model = MjModel.Load(Path.Combine(RiftPaths.Models, "push.xml"));

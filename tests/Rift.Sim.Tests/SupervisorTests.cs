@@ -27,7 +27,7 @@ public class SupervisorTests
     [Fact]
     public void FalsePositiveRate_NoWarrantedSteps_MatchesConfiguration()
     {
-        var o = new SupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Unsafe, FalsePositiveRate = 0.1, Seed = 1 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Unsafe, FalsePositiveRate = 0.1, Seed = 1 };
         var s = new SimulatedSupervisor(o, new FakeOracle(), new ConstantExpert(0));
         var estops = 0;
         for (var episode = 0; episode < 200; episode++)
@@ -46,7 +46,7 @@ public class SupervisorTests
     public void MissRate_IsolatedUnsafeSteps_MatchesConfiguration()
     {
         var oracle = new FakeOracle();
-        var o = new SupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Unsafe, MissRate = 0.3, Seed = 2 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Unsafe, MissRate = 0.3, Seed = 2 };
         var s = new SimulatedSupervisor(o, oracle, new ConstantExpert(0));
         s.Reset(0);
         for (var t = 0; t < 16000; t++)
@@ -65,7 +65,7 @@ public class SupervisorTests
     [InlineData(3)]
     public void Stuck_PatienceAndDelay_FireAtExactStep(int delay)
     {
-        var o = new SupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Stuck, PatienceSteps = 5, ReactionDelaySteps = delay };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Stuck, PatienceSteps = 5, ReactionDelaySteps = delay };
         var s = new SimulatedSupervisor(o, new FakeOracle(), new ConstantExpert(0));
         s.Reset(0);
         var fired = -1;
@@ -83,7 +83,7 @@ public class SupervisorTests
     public void ValueGap_AboveThreshold_Fires_BelowDoesNot()
     {
         var oracle = new FakeOracle();
-        var s = new SimulatedSupervisor(new SupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.ValueGap, ValueGapThreshold = 0.05 }, oracle, new ConstantExpert(0));
+        var s = new SimulatedSupervisor(new SimSupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.ValueGap, ValueGapThreshold = 0.05 }, oracle, new ConstantExpert(0));
         s.Reset(0);
         oracle.Gap = 0.049;
         Assert.Equal(HumanDecisionKind.None, s.Decide(Ctx(0, 0.1)).Kind);
@@ -98,7 +98,7 @@ public class SupervisorTests
     public void Probit_ConstantGap_FiresWithMileProbability(double gap, double c, double sigma)
     {
         var oracle = new FakeOracle { Gap = gap };
-        var o = new SupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Probit, ProbitCost = c, ProbitSigma = sigma, Seed = 3 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Probit, ProbitCost = c, ProbitSigma = sigma, Seed = 3 };
         var s = new SimulatedSupervisor(o, oracle, new ConstantExpert(0));
         s.Reset(0);
         const int n = 20000;
@@ -119,7 +119,7 @@ public class SupervisorTests
     public void Takeover_NoProgress_ControlsForHStepsThenHandsBack()
     {
         var oracle = new FakeOracle { IsUnsafe = true };
-        var o = new SupervisorOptions { Kind = SupervisorKind.Takeover, Triggers = SupervisorTriggers.Unsafe, TakeoverSteps = 6 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.Takeover, Triggers = SupervisorTriggers.Unsafe, TakeoverSteps = 6 };
         var s = new SimulatedSupervisor(o, oracle, new ConstantExpert(0.5f));
         s.Reset(0);
         var kinds = Enumerable.Range(0, 7).Select(t => s.Decide(Ctx(t, 0.3, s.InControl))).ToList();
@@ -132,7 +132,7 @@ public class SupervisorTests
     [Fact]
     public void Takeover_ProgressRestored_HandsBackEarly()
     {
-        var o = new SupervisorOptions { Kind = SupervisorKind.Takeover, Triggers = SupervisorTriggers.Unsafe, TakeoverSteps = 50, RestoreMargin = 0.1 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.Takeover, Triggers = SupervisorTriggers.Unsafe, TakeoverSteps = 50, RestoreMargin = 0.1 };
         var oracle = new FakeOracle { IsUnsafe = true };
         var s = new SimulatedSupervisor(o, oracle, new ConstantExpert(0));
         s.Reset(0);
@@ -147,7 +147,7 @@ public class SupervisorTests
     [Fact]
     public void Takeover_ActionNoise_HasConfiguredSpread()
     {
-        var o = new SupervisorOptions { Kind = SupervisorKind.Takeover, Triggers = SupervisorTriggers.Unsafe, TakeoverSteps = 10000, ActionNoise = 0.2, Seed = 4 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.Takeover, Triggers = SupervisorTriggers.Unsafe, TakeoverSteps = 10000, ActionNoise = 0.2, Seed = 4 };
         var s = new SimulatedSupervisor(o, new FakeOracle { IsUnsafe = true }, new ConstantExpert(0));
         s.Reset(0);
         var values = new List<double>();
@@ -161,7 +161,7 @@ public class SupervisorTests
     [Fact]
     public void Reset_SameSeeds_ReproducesDecisions()
     {
-        var o = new SupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Probit, Seed = 9 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.EStop, Triggers = SupervisorTriggers.Probit, Seed = 9 };
         var oracle = new FakeOracle { Gap = 0.05 };
         List<HumanDecisionKind> Run()
         {
@@ -179,7 +179,7 @@ public class SupervisorTests
     public void OnEnvironment_ExpertRollout_NoIntervention_IdleRobot_Intervened(string task)
     {
         using var env = SimTasks.Create(task);
-        var o = new SupervisorOptions { Kind = SupervisorKind.Takeover, PatienceSteps = 6 };
+        var o = new SimSupervisorOptions { Kind = SupervisorKind.Takeover, PatienceSteps = 6 };
         var supervisor = SimulatedSupervisor.For(env, o);
         var expert = SimTasks.CreateExpert(task);
         var a = new float[4];

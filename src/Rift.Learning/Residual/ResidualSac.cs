@@ -92,8 +92,8 @@ public sealed class ResidualSac : IPolicy
 
     public ResidualSac(TanhGaussianActor prior, SacOptions sac, RiftOptions rift, int replayCapacity = 200_000)
     {
-        if (!prior.HiddenSizes.SequenceEqual(sac.HiddenSizes))
-            throw new ArgumentException($"Prior hidden sizes [{string.Join(", ", prior.HiddenSizes)}] differ from Sac:HiddenSizes [{string.Join(", ", sac.HiddenSizes)}]; the actor is initialised from the prior.", nameof(prior));
+        if (!prior.HiddenSizes.SequenceEqual(sac.HiddenSizes()))
+            throw new ArgumentException($"Prior hidden sizes [{string.Join(", ", prior.HiddenSizes)}] differ from Sac:Hidden '{sac.Hidden}'; the actor is initialised from the prior.", nameof(prior));
         Options = rift;
         Prior = prior.Clone();
         Sac = new Sac(prior.InputSize, prior.ActionSize, sac);

@@ -6,9 +6,12 @@ namespace Rift.Learning;
 /// <summary>Soft actor-critic (configuration section <c>Sac</c>); DESIGN.md §6.</summary>
 public sealed class SacOptions : IValidatableObject
 {
-    /// <summary>Hidden layer sizes of actor and critics. Default [256, 256].</summary>
-    [Required, MinLength(1)]
-    public int[] HiddenSizes { get; set; } = [256, 256];
+    /// <summary>Hidden layer sizes of actor and critics, comma-separated. Default "256,256".</summary>
+    [Required, RegularExpression(@"^\s*[1-9]\d*(\s*,\s*[1-9]\d*)*\s*$", ErrorMessage = "Hidden must be comma-separated positive layer sizes, e.g. \"256,256\".")]
+    public string Hidden { get; set; } = "256,256";
+
+    /// <summary>The parsed <see cref="Hidden"/> sizes.</summary>
+    public int[] HiddenSizes() => HiddenLayers.Parse(Hidden);
 
     /// <summary>Number of Q critics; the target uses the minimum over all of them (2 = clipped double Q). Default 2.</summary>
     [Range(1, 10)]
@@ -63,18 +66,13 @@ public sealed class SacOptions : IValidatableObject
     /// <summary>Seed of network initialisation and of the update noise. Default 0.</summary>
     public int Seed { get; set; }
 
+    /// <summary>A copy of these options.</summary>
+    public SacOptions Clone() => (SacOptions)MemberwiseClone();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (HiddenSizes.Any(h => h <= 0))
-            yield return new ValidationResult($"HiddenSizes must all be positive, got [{string.Join(", ", HiddenSizes)}].", [nameof(HiddenSizes)]);
-    }
-
-    public SacOptions Clone() => (SacOptions)MemberwiseClone() is var c ? WithHidden(c) : this;
-
-    private SacOptions WithHidden(SacOptions c)
-    {
-        c.HiddenSizes = (int[])HiddenSizes.Clone();
-        return c;
+        if (!HiddenLayers.TryParse(Hidden, out _))
+            yield return new ValidationResult($"Hidden must be comma-separated positive layer sizes, got '{Hidden}'.", [nameof(Hidden)]);
     }
 }
 
@@ -111,14 +109,14 @@ public sealed class Sac : IPolicy
         InputSize = inputSize;
         ActionSize = actionSize;
         _rng = new Rng(options.Seed);
-        Actor = new TanhGaussianActor(inputSize, actionSize, options.HiddenSizes, _rng);
+        Actor = new TanhGaussianActor(inputSize, actionSize, options.HiddenSizes(), _rng);
         var critics = new List<Mlp>();
         var targets = new List<Mlp>();
         _criticSet = new ParameterSet();
         for (var k = 0; k < options.Critics; k++)
         {
-            var q = new Mlp(inputSize + actionSize, options.HiddenSizes, 1, _rng, layerNorm: options.CriticLayerNorm);
-            var qT = new Mlp(inputSize + actionSize, options.HiddenSizes, 1, _rng, layerNorm: options.CriticLayerNorm);
+            var q = new Mlp(inputSize + actionSize, options.HiddenSizes(), 1, _rng, layerNorm: options.CriticLayerNorm);
+            var qT = new Mlp(inputSize + actionSize, options.HiddenSizes(), 1, _rng, layerNorm: options.CriticLayerNorm);
             qT.CopyFrom(q);
             qT.SetRequiresGrad(false);
             critics.Add(q);
@@ -188,11 +186,12 @@ public sealed class Sac : IPolicy
         var minQ2 = TargetCritics[0].Forward(_g, sa2);
         for (var k = 1; k < TargetCritics.Count; k++) minQ2 = _g.Minimum(minQ2, TargetCritics[k].Forward(_g, sa2));
         var prior2 = Prior?.LogProb(_g, _s2!, a2);
-        double priorTarget = 0;
+        double priorTarget = 0, entropyTerm = 0;
         for (var i = 0; i < B; i++)
         {
             var p = prior2 is null ? 0f : prior2.Span[i];
             priorTarget += p;
+            entropyTerm -= alpha * logPi2.Span[i];
             _y[i] = batch.Rewards[i] + gamma * batch.Bootstrap[i] * (minQ2.Span[i] + p - alpha * logPi2.Span[i]);
         }
         _g.GradEnabled = true;
@@ -220,6 +219,8 @@ public sealed class Sac : IPolicy
         metrics["train/q_mean"] = qMean / (B * Critics.Count);
         metrics["train/target_mean"] = _y.AsSpan(0, B).ToArray().Average();
         if (Prior is not null) metrics["train/prior_term"] = priorTarget / B;
+        // Soft reward per step beyond r: ω·log π0(a'|s') − α·log π(a'|s'); its sign decides whether ending an episode early is a loss.
+        metrics["train/soft_reward"] = (priorTarget + entropyTerm) / B;
 
         // ---- actor: E[α·log π(ã|s) − min_k Q_k(s, ã) − ω·log π0(ã|s)], ã ~ π(·|s) reparameterised
         if (!ActorFrozen && Updates % Options.CriticActorRatio == 0)

@@ -65,6 +65,14 @@ public sealed unsafe class MjModel : IDisposable
         return ref *(double*)ptr;
     }
 
+    /// <summary>An integer simulation option (<c>mjModel.opt.integrator</c>, <c>iterations</c>, ...).</summary>
+    public ref int OptionInt(string name)
+    {
+        if (Native.rift_model_option(Handle, name, out var ptr, out var type) != 0 || type != 1)
+            throw new ArgumentException($"mjOption has no integer field '{name}'.", nameof(name));
+        return ref *(int*)ptr;
+    }
+
     public double Timestep => OptionDouble("timestep");
 
     /// <summary>The id of a named object; throws naming the object if the model has none.</summary>

@@ -83,12 +83,23 @@ public sealed unsafe class SimRenderer : IDisposable
         if (rgb.Length != Width * Height * 3) throw new ArgumentException($"Buffer has {rgb.Length} bytes, expected {Width * Height * 3}.", nameof(rgb));
         Exception? failure = null;
         using var done = new ManualResetEventSlim();
+        if (_work.IsAddingCompleted) throw new ObjectDisposedException(nameof(SimRenderer));
         _work.Add(() =>
         {
-            fixed (byte* p = rgb)
-                if (Native.rift_renderer_render(_renderer, _model.Handle, data.Handle, p) != 0)
-                    failure = new MujocoException($"Rendering failed: {Native.LastError()}");
-            done.Set();
+            try
+            {
+                fixed (byte* p = rgb)
+                    if (Native.rift_renderer_render(_renderer, _model.Handle, data.Handle, p) != 0)
+                        failure = new MujocoException($"Rendering failed: {Native.LastError()}");
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                done.Set();
+            }
         });
         done.Wait();
         if (failure is not null) throw failure;

@@ -43,7 +43,7 @@ public sealed class SupervisorStats
 /// </summary>
 public sealed class SimulatedSupervisor : IHumanSupervisor
 {
-    private readonly SupervisorOptions _o;
+    private readonly SimSupervisorOptions _o;
     private readonly ISupervisorOracle _oracle;
     private readonly IExpert _expert;
     private Random _rng = new(0);
@@ -57,7 +57,7 @@ public sealed class SimulatedSupervisor : IHumanSupervisor
     private int _controlSteps;
     private double _startProgress;
 
-    public SimulatedSupervisor(SupervisorOptions options, ISupervisorOracle oracle, IExpert expert)
+    public SimulatedSupervisor(SimSupervisorOptions options, ISupervisorOracle oracle, IExpert expert)
     {
         _o = options;
         _oracle = oracle;
@@ -65,10 +65,10 @@ public sealed class SimulatedSupervisor : IHumanSupervisor
     }
 
     /// <summary>A supervisor over <paramref name="env"/> using its task's scripted expert.</summary>
-    public static SimulatedSupervisor For(SimEnvironment env, SupervisorOptions options) =>
+    public static SimulatedSupervisor For(SimEnvironment env, SimSupervisorOptions options) =>
         new(options, env, env.Task.CreateExpert(env.Options.ActionScale));
 
-    public SupervisorOptions Options => _o;
+    public SimSupervisorOptions Options => _o;
 
     public SupervisorStats Stats { get; private set; } = new();
 

@@ -112,7 +112,7 @@ public sealed class PushExpert(double actionScale) : IExpert
         var prePush = new Vec3(b.X - PushTask.Standoff * u.X, b.Y - PushTask.Standoff * u.Y, PushTask.PushHeight);
         action[3] = 1f;
 
-        var behind = along < -0.035 && along > -0.085 && Math.Abs(side) < 0.012;
+        var behind = along < -0.02 && along > -0.085 && Math.Abs(side) < 0.012;
         if (behind && tcp.Z < PushTask.PushHeight + 0.02)
         {
             // Push: aim the pusher at the point behind the target, steering the block back onto the line.

@@ -16,14 +16,14 @@ public sealed class CriticTrainer
     private readonly CriticOptions _o;
     private readonly Adam _opt;
     private readonly Graph _g = new();
-    private readonly Tensor _z, _a, _zf, _v, _vf;
+    private readonly Tensor _z, _a, _zf, _v, _vf, _noise, _noiseF;
     private readonly Rng _rng;
 
     public CriticTrainer(FutureValueCritic critic, CriticOptions options, int seed = 0)
     {
         _c = critic ?? throw new ArgumentNullException(nameof(critic));
         _o = options ?? throw new ArgumentNullException(nameof(options));
-        _opt = new Adam(critic.Parameters.Parameters(), lr: (float)options.LearningRate);
+        _opt = new Adam(critic.Parameters.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
         _rng = new Rng(seed);
         int b = options.BatchSize, d = critic.EmbeddingSize;
         _z = new Tensor([b, d]);
@@ -31,6 +31,8 @@ public sealed class CriticTrainer
         _zf = new Tensor([b, d]);
         _v = new Tensor([b, 1]);
         _vf = new Tensor([b, 1]);
+        _noise = new Tensor([b, d]);
+        _noiseF = new Tensor([b, d]);
     }
 
     /// <summary>Builds the training samples of an episode list (each step t paired with min(t + k, T)).</summary>
@@ -54,12 +56,15 @@ public sealed class CriticTrainer
     /// The target n(z_{t+k}) goes through <see cref="Graph.Detach"/>: no gradient reaches the target embedding
     /// (UniIntervene: stop-gradient on the frozen encoder's future latent).
     /// </summary>
-    public (Tensor Total, Tensor Prediction, Tensor Value) Loss(Graph g, Tensor z, Tensor action, Tensor zFuture, Tensor value, Tensor valueFuture)
+    public (Tensor Total, Tensor Prediction, Tensor Value) Loss(Graph g, Tensor z, Tensor action, Tensor zFuture, Tensor value, Tensor valueFuture,
+        Tensor? noise = null, Tensor? noiseFuture = null)
     {
         ArgumentNullException.ThrowIfNull(g);
-        // Latent prediction: ẑ = n(z) + P([n(z), a]) against sg(n(z_{t+k})).
-        var zn = g.LayerNorm(z, null, null);
+        // Latent prediction: ẑ = n(z) + P([n(z), a]) against sg(n(z_{t+k})); inputs optionally noised (regulariser).
+        var zClean = g.LayerNorm(z, null, null);
+        var zn = noise is null ? zClean : g.Add(zClean, noise);
         var target = g.Detach(g.LayerNorm(zFuture, null, null));
+        var targetIn = noiseFuture is null ? target : g.Add(target, noiseFuture);
         var zHat = g.Add(zn, _c.Predictor.Forward(g, g.Concat(zn, action)));
         var lPred = g.MseLoss(zHat, target);
 
@@ -67,7 +72,7 @@ public sealed class CriticTrainer
         var zHatSg = g.Detach(zHat);
         var lV = g.Add(
             g.Add(g.MseLoss(_c.V1.Forward(g, zHatSg), valueFuture), g.MseLoss(_c.V2.Forward(g, zHatSg), valueFuture)),
-            g.Add(g.MseLoss(_c.V1.Forward(g, target), valueFuture), g.MseLoss(_c.V2.Forward(g, target), valueFuture)));
+            g.Add(g.MseLoss(_c.V1.Forward(g, targetIn), valueFuture), g.MseLoss(_c.V2.Forward(g, targetIn), valueFuture)));
         lV = g.Add(lV, g.MseLoss(_c.V0.Forward(g, g.Detach(zn)), value));
         var total = g.Add(lPred, g.Scale(lV, (float)_o.ValueLossWeight));
         return (total, lPred, lV);
@@ -87,8 +92,14 @@ public sealed class CriticTrainer
             _v.Span[i] = s.Value;
             _vf.Span[i] = s.ValueFuture;
         }
+        var sigma = (float)_o.LatentNoise;
+        if (sigma > 0)
+        {
+            _rng.FillNormal(_noise.Span, 0f, sigma);
+            _rng.FillNormal(_noiseF.Span, 0f, sigma);
+        }
         _g.Reset();
-        var (total, lPred, lV) = Loss(_g, _z, _a, _zf, _v, _vf);
+        var (total, lPred, lV) = sigma > 0 ? Loss(_g, _z, _a, _zf, _v, _vf, _noise, _noiseF) : Loss(_g, _z, _a, _zf, _v, _vf);
         _opt.ZeroGrad();
         _g.Backward(total);
         _opt.Step();

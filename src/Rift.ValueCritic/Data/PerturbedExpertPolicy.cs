@@ -29,13 +29,16 @@ public sealed class PerturbedExpertOptions
     [Range(1, 1000)]
     public int LapseMaxSteps { get; set; } = 20;
 
-    /// <summary>Earliest lapse start as a fraction of the episode limit. Default 0.05.</summary>
+    /// <summary>Earliest lapse start as a fraction of the episode limit. Default 0.02.</summary>
     [Range(0.0, 1.0)]
-    public double LapseEarliest { get; set; } = 0.05;
+    public double LapseEarliest { get; set; } = 0.02;
 
-    /// <summary>Latest lapse start as a fraction of the episode limit. Default 0.6.</summary>
+    /// <summary>
+    /// Latest lapse start as a fraction of the episode limit. Default 0.25: the scripted experts finish in 10–18 of
+    /// the 60–80 allowed steps, so later lapses would mostly never happen.
+    /// </summary>
     [Range(0.0, 1.0)]
-    public double LapseLatest { get; set; } = 0.6;
+    public double LapseLatest { get; set; } = 0.25;
 }
 
 /// <summary>What the base policy does during a lapse.</summary>

@@ -32,15 +32,19 @@ public sealed class FailureClassifier
         return 1f / (1f + MathF.Exp(-_out[0]));
     }
 
-    /// <summary>Minibatch Adam with BCE; returns the last loss.</summary>
-    public float Train(IReadOnlyList<float[]> z, IReadOnlyList<bool> labels, int steps = 2000, int batch = 256, float lr = 1e-3f, int seed = 0)
+    /// <summary>
+    /// Minibatch Adam with BCE; Gaussian noise of std <paramref name="latentNoise"/> on the normalised latents and
+    /// weight decay 1e-4, the same regularisation as the critic. Returns the last loss.
+    /// </summary>
+    public float Train(IReadOnlyList<float[]> z, IReadOnlyList<bool> labels, int steps = 2000, int batch = 256, float lr = 1e-3f, int seed = 0, float latentNoise = 0.3f)
     {
         if (z.Count != labels.Count || z.Count == 0) throw new ArgumentException($"Failure classifier needs matching non-empty data, got {z.Count} embeddings and {labels.Count} labels.", nameof(labels));
         int d = EmbeddingSize;
         var x = new Tensor([batch, d]);
         var y = new Tensor([batch, 1]);
         var rng = new Rng(seed);
-        var opt = new Adam(Network.Parameters(), lr: lr);
+        var opt = new Adam(Network.Parameters(), lr: lr, weightDecay: 1e-4f);
+        var noise = new Tensor([batch, d]);
         var g = new Graph();
         var last = 0f;
         for (var s = 0; s < steps; s++)
@@ -51,8 +55,10 @@ public sealed class FailureClassifier
                 z[j].CopyTo(x.Span.Slice(i * d, d));
                 y.Span[i] = labels[j] ? 1f : 0f;
             }
+            if (latentNoise > 0) rng.FillNormal(noise.Span, 0f, latentNoise);
             g.Reset();
-            var loss = g.BceWithLogits(Network.Forward(g, g.LayerNorm(x, null, null)), y);
+            var zn = g.LayerNorm(x, null, null);
+            var loss = g.BceWithLogits(Network.Forward(g, latentNoise > 0 ? g.Add(zn, noise) : zn), y);
             opt.ZeroGrad();
             g.Backward(loss);
             opt.Step();

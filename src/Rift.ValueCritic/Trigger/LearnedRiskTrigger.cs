@@ -15,9 +15,9 @@ public sealed class LearnedTriggerOptions
     [Range(2, 256)]
     public int WindowSize { get; set; } = 8;
 
-    /// <summary>Width of the head's two hidden layers. Default 32.</summary>
+    /// <summary>Width of the head's two hidden layers. Default 16.</summary>
     [Range(2, 1024)]
-    public int Hidden { get; set; } = 32;
+    public int Hidden { get; set; } = 16;
 
     /// <summary>Fires when the predicted probability is at least this; `rift train critic` tunes it on training episodes. Default 0.5.</summary>
     [Range(0.0, 1.0)]
@@ -35,9 +35,13 @@ public sealed class LearnedTriggerOptions
     [Range(0.0, 10.0)]
     public double FocalGamma { get; set; } = 2.0;
 
-    /// <summary>Training steps (full-batch Adam). Default 1500.</summary>
+    /// <summary>Training steps (full-batch Adam). Default 1000.</summary>
     [Range(1, 1_000_000)]
-    public int Steps { get; set; } = 1500;
+    public int Steps { get; set; } = 1000;
+
+    /// <summary>Adam L2 weight decay (the head is small and the labelled set too). Default 1e-3.</summary>
+    [Range(0.0, 1.0)]
+    public double WeightDecay { get; set; } = 1e-3;
 
     /// <summary>Adam learning rate. Default 3e-3.</summary>
     [Range(1e-6, 1.0)]
@@ -47,32 +51,43 @@ public sealed class LearnedTriggerOptions
 /// <summary>
 /// The trigger head: an MLP on window features of the last K values (oldest first, left-padded with the oldest
 /// value while fewer than K are in): the K values, their K−1 one-step differences, the least-squares slope, the
-/// range (max − min) and the fill fraction n/K.
+/// range (max − min) and the fill fraction n/K; with <see cref="UsesGain"/>, also the K predicted value gains
+/// Q − V(z) of <see cref="FutureValueCritic.EvaluateWithGain"/>.
 /// </summary>
 public sealed class WindowTriggerHead
 {
     private readonly MlpEvaluator _eval;
     private readonly float[] _out = new float[1];
 
-    public WindowTriggerHead(int windowSize, int hidden, int seed = 0)
+    public WindowTriggerHead(int windowSize, int hidden, int seed = 0, bool usesGain = false)
     {
         if (windowSize < 2) throw new ArgumentOutOfRangeException(nameof(windowSize), windowSize, "Window must hold at least 2 values.");
         WindowSize = windowSize;
-        Network = new Mlp(FeatureCount(windowSize), [hidden, hidden], 1, new Rng(seed));
+        UsesGain = usesGain;
+        Network = new Mlp(FeatureCount(windowSize, usesGain), [hidden, hidden], 1, new Rng(seed));
         _eval = new MlpEvaluator(Network);
     }
 
     public int WindowSize { get; }
+
+    /// <summary>Whether the features include the window of predicted value gains.</summary>
+    public bool UsesGain { get; }
+
     public Mlp Network { get; }
 
-    public static int FeatureCount(int windowSize) => 2 * windowSize + 2;
+    public static int FeatureCount(int windowSize, bool usesGain = false) => 2 * windowSize + 2 + (usesGain ? windowSize : 0);
 
-    /// <summary>Features of a window (oldest first, 1..K values).</summary>
-    public static void Features(ReadOnlySpan<float> window, int windowSize, Span<float> features)
+    /// <summary>Features of a window (oldest first, 1..K values; <paramref name="gains"/> aligned with it, or empty).</summary>
+    public static void Features(ReadOnlySpan<float> window, int windowSize, Span<float> features) => Features(window, [], windowSize, features);
+
+    /// <summary>Features of a window of values and, optionally, their predicted gains.</summary>
+    public static void Features(ReadOnlySpan<float> window, ReadOnlySpan<float> gains, int windowSize, Span<float> features)
     {
         var n = window.Length;
         if (n < 1 || n > windowSize) throw new ArgumentException($"Window holds {n} values, expected 1..{windowSize}.", nameof(window));
-        if (features.Length != FeatureCount(windowSize)) throw new ArgumentException($"Feature buffer has {features.Length} values, expected {FeatureCount(windowSize)}.", nameof(features));
+        var usesGain = gains.Length > 0;
+        if (usesGain && gains.Length != n) throw new ArgumentException($"Window holds {n} values but {gains.Length} gains.", nameof(gains));
+        if (features.Length != FeatureCount(windowSize, usesGain)) throw new ArgumentException($"Feature buffer has {features.Length} values, expected {FeatureCount(windowSize, usesGain)}.", nameof(features));
         var pad = windowSize - n;
         float min = float.MaxValue, max = float.MinValue;
         for (var i = 0; i < windowSize; i++)
@@ -94,6 +109,8 @@ public sealed class WindowTriggerHead
         features[2 * windowSize - 1] = 10f * sxy / sxx;
         features[2 * windowSize] = 10f * (max - min);
         features[2 * windowSize + 1] = (float)n / windowSize;
+        if (usesGain)
+            for (var i = 0; i < windowSize; i++) features[2 * windowSize + 2 + i] = 10f * gains[Math.Max(0, i - pad)];
     }
 
     /// <summary>P(intervention needed | features).</summary>
@@ -109,7 +126,7 @@ public sealed class WindowTriggerHead
         ArgumentNullException.ThrowIfNull(options);
         if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature rows but {labels.Count} labels.", nameof(labels));
         if (features.Count == 0) throw new ArgumentException("No trigger training samples.", nameof(features));
-        var f = FeatureCount(WindowSize);
+        var f = FeatureCount(WindowSize, UsesGain);
         var x = new Tensor([features.Count, f]);
         var y = new Tensor([features.Count, 1]);
         for (var i = 0; i < features.Count; i++)
@@ -117,7 +134,7 @@ public sealed class WindowTriggerHead
             features[i].CopyTo(x.Span.Slice(i * f, f));
             y.Span[i] = labels[i] ? 1f : 0f;
         }
-        var opt = new Adam(Network.Parameters(), lr: (float)options.LearningRate);
+        var opt = new Adam(Network.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
         var g = new Graph();
         var last = 0f;
         for (var step = 0; step < options.Steps; step++)
@@ -141,7 +158,9 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
 {
     private readonly WindowTriggerHead _head;
     private readonly float[] _ring;
+    private readonly float[] _gainRing;
     private readonly float[] _window;
+    private readonly float[] _gains;
     private readonly float[] _features;
     private int _count, _head0, _cooldown;
 
@@ -153,8 +172,10 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
         Threshold = threshold;
         CooldownSteps = cooldownSteps;
         _ring = new float[head.WindowSize];
+        _gainRing = new float[head.WindowSize];
         _window = new float[head.WindowSize];
-        _features = new float[WindowTriggerHead.FeatureCount(head.WindowSize)];
+        _gains = new float[head.WindowSize];
+        _features = new float[WindowTriggerHead.FeatureCount(head.WindowSize, head.UsesGain)];
     }
 
     public double Threshold { get; }
@@ -171,15 +192,32 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
         LastProbability = 0;
     }
 
+    /// <summary>The head was trained with predicted gains: call <see cref="Update(float, float)"/>.</summary>
+    public bool UsesGain => _head.UsesGain;
+
     public TriggerReason Update(float value)
     {
+        if (_head.UsesGain)
+            throw new InvalidOperationException("This learned trigger was trained on (Q, gain) windows: call Update(q, gain) with FutureValueCritic.EvaluateWithGain, or use CriticRiskMonitor.");
+        return Update(value, 0f);
+    }
+
+    /// <summary>Adds the current step's value and predicted gain (<see cref="FutureValueCritic.EvaluateWithGain"/>).</summary>
+    public TriggerReason Update(float value, float gain)
+    {
         if (!float.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "LearnedRiskTrigger.Update needs a finite value.");
+        if (!float.IsFinite(gain)) throw new ArgumentOutOfRangeException(nameof(gain), gain, "LearnedRiskTrigger.Update needs a finite gain.");
         var k = _ring.Length;
         _ring[_head0] = value;
+        _gainRing[_head0] = gain;
         _head0 = (_head0 + 1) % k;
         if (_count < k) _count++;
-        for (var i = 0; i < _count; i++) _window[i] = _ring[(_head0 - _count + i + k) % k];
-        WindowTriggerHead.Features(_window.AsSpan(0, _count), k, _features);
+        for (var i = 0; i < _count; i++)
+        {
+            _window[i] = _ring[(_head0 - _count + i + k) % k];
+            _gains[i] = _gainRing[(_head0 - _count + i + k) % k];
+        }
+        WindowTriggerHead.Features(_window.AsSpan(0, _count), _head.UsesGain ? _gains.AsSpan(0, _count) : [], k, _features);
         LastProbability = _head.Probability(_features);
         if (_cooldown > 0)
         {
@@ -192,19 +230,34 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
     }
 
     /// <summary>Window features of every step of a value sequence (what the trigger sees at each step).</summary>
-    public static List<float[]> SequenceFeatures(IReadOnlyList<float> values, int windowSize)
+    public static List<float[]> SequenceFeatures(IReadOnlyList<float> values, int windowSize, IReadOnlyList<float>? gains = null)
     {
         var list = new List<float[]>(values.Count);
         var buf = new float[windowSize];
+        var gbuf = new float[windowSize];
         for (var t = 0; t < values.Count; t++)
         {
             var n = Math.Min(t + 1, windowSize);
-            for (var i = 0; i < n; i++) buf[i] = values[t - n + 1 + i];
-            var f = new float[WindowTriggerHead.FeatureCount(windowSize)];
-            WindowTriggerHead.Features(buf.AsSpan(0, n), windowSize, f);
+            for (var i = 0; i < n; i++)
+            {
+                buf[i] = values[t - n + 1 + i];
+                if (gains is not null) gbuf[i] = gains[t - n + 1 + i];
+            }
+            var f = new float[WindowTriggerHead.FeatureCount(windowSize, gains is not null)];
+            WindowTriggerHead.Features(buf.AsSpan(0, n), gains is not null ? gbuf.AsSpan(0, n) : [], windowSize, f);
             list.Add(f);
         }
         return list;
+    }
+
+    /// <summary>Steps at which the trigger fires on a (value, gain) sequence (reset first).</summary>
+    public List<int> Firings(IReadOnlyList<float> values, IReadOnlyList<float> gains)
+    {
+        Reset();
+        var fired = new List<int>();
+        for (var t = 0; t < values.Count; t++)
+            if (Update(values[t], gains[t]) != TriggerReason.None) fired.Add(t);
+        return fired;
     }
 
     /// <summary>Saves the head with its window size and tuned threshold.</summary>
@@ -214,15 +267,20 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
             ["format"] = "rift.learned_trigger.v1",
             ["window_size"] = head.WindowSize.ToString(CultureInfo.InvariantCulture),
             ["hidden"] = head.Network.Layers[0].OutFeatures.ToString(CultureInfo.InvariantCulture),
+            ["uses_gain"] = head.UsesGain ? "1" : "0",
             ["threshold"] = threshold.ToString("R", CultureInfo.InvariantCulture),
         });
+
+    /// <summary>The learned trigger trained for <paramref name="task"/>: <c>models/critic/{task}.trigger.safetensors</c>.</summary>
+    public static string DefaultPath(string task) => Path.Combine(RiftPaths.Models, "critic", task + ".trigger.safetensors");
 
     /// <summary>Loads a trigger written by <see cref="Save"/>; cooldown from the caller.</summary>
     public static LearnedRiskTrigger Load(string path, int cooldownSteps = 8)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Trigger weights not found: {path} (train them with `rift train critic`).", path);
         var meta = SafeTensors.ReadMetadata(path);
-        var head = new WindowTriggerHead(int.Parse(meta["window_size"], CultureInfo.InvariantCulture), int.Parse(meta["hidden"], CultureInfo.InvariantCulture));
+        var head = new WindowTriggerHead(int.Parse(meta["window_size"], CultureInfo.InvariantCulture), int.Parse(meta["hidden"], CultureInfo.InvariantCulture),
+            usesGain: meta.TryGetValue("uses_gain", out var g) && g == "1");
         head.Network.Load(path);
         return new LearnedRiskTrigger(head, double.Parse(meta["threshold"], CultureInfo.InvariantCulture), cooldownSteps);
     }

@@ -73,3 +73,69 @@ public class LearnedRiskTriggerTests
         Assert.Equal([0, 4], fired);
     }
 }
+
+public class CriticRiskMonitorTests
+{
+    [Fact]
+    public void Step_GainHead_AllocatesNothingAndPlainUpdateIsRejected()
+    {
+        var critic = new FutureValueCritic(32, 4, new CriticOptions { PredictorHidden = 16, ValueHidden = 8 }, seed: 1);
+        var head = new WindowTriggerHead(8, 8, seed: 1, usesGain: true);
+        var trigger = new LearnedRiskTrigger(head, 0.5, 8);
+        var monitor = new CriticRiskMonitor(critic, trigger);
+        var z = new float[32];
+        z[0] = 1f;
+        var a = new float[] { 0.1f, 0f, 0f, 1f };
+        for (var i = 0; i < 10; i++) monitor.Step(z, a);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 50; i++) monitor.Step(z, a);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var (q, gain) = critic.EvaluateWithGain(z, a);
+        Assert.Equal(q, monitor.LastValue);
+        Assert.Equal(gain, monitor.LastGain);
+        var ex = Assert.Throws<InvalidOperationException>(() => trigger.Update(0.5f));
+        Assert.Contains("gain", ex.Message);
+    }
+
+    [Fact]
+    public void Trigger_AfterEvaluate_FeedsTheSameStepsGain()
+    {
+        // The loop's pattern: IValueCritic.Evaluate, then IRiskTrigger.Update(q) — must equal Update(q, gain).
+        var critic = new FutureValueCritic(16, 4, new CriticOptions { PredictorHidden = 16, ValueHidden = 8 }, seed: 3);
+        var head = new WindowTriggerHead(8, 8, seed: 3, usesGain: true);
+        var monitor = new CriticRiskMonitor(critic, new LearnedRiskTrigger(head, 0.0, 0));
+        var reference = new LearnedRiskTrigger(head, 0.0, 0);
+        IValueCritic asCritic = monitor;
+        var rng = new Random(5);
+        for (var i = 0; i < 12; i++)
+        {
+            var z = Enumerable.Range(0, 16).Select(_ => (float)rng.NextDouble()).ToArray();
+            float[] a = [0.1f * i, 0f, 0f, 1f];
+            var q = asCritic.Evaluate(z, a);
+            monitor.Trigger.Update(q);
+            var (q2, g2) = critic.EvaluateWithGain(z, a);
+            reference.Update(q2, g2);
+            Assert.Equal(q2, q);
+        }
+        var inner = (LearnedRiskTrigger)monitor.InnerTrigger;
+        Assert.Equal(reference.LastProbability, inner.LastProbability);
+    }
+
+    [Fact]
+    public void SaveLoad_GainHead_KeepsGainFlagAndThreshold()
+    {
+        var head = new WindowTriggerHead(8, 8, seed: 2, usesGain: true);
+        var path = Path.Combine(Path.GetTempPath(), $"rift-trigger-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            LearnedRiskTrigger.Save(head, 0.65, path);
+            var t = LearnedRiskTrigger.Load(path);
+            Assert.True(t.UsesGain);
+            Assert.Equal(0.65, t.Threshold);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

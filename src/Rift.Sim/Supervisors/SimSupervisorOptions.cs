@@ -24,15 +24,15 @@ public enum SupervisorTriggers
     /// <summary>MILE's probit model: intervene with probability Φ_N((gap − c) / σ).</summary>
     Probit = 2,
 
-    /// <summary>No oracle progress for <see cref="SupervisorOptions.PatienceSteps"/> steps.</summary>
+    /// <summary>No oracle progress for <see cref="SimSupervisorOptions.PatienceSteps"/> steps.</summary>
     Stuck = 4,
 
     /// <summary>The state is unsafe (object leaving the table, gripper straining against contact).</summary>
     Unsafe = 8,
 }
 
-/// <summary>Simulated human supervisor (configuration section <c>Supervisor</c>); DESIGN.md §7.</summary>
-public sealed class SupervisorOptions : IValidatableObject
+/// <summary>Simulated human supervisor (configuration section <c>SimSupervisor</c>); DESIGN.md §7.</summary>
+public sealed class SimSupervisorOptions : IValidatableObject
 {
     /// <summary>EStop or Takeover (default Takeover).</summary>
     public SupervisorKind Kind { get; set; } = SupervisorKind.Takeover;

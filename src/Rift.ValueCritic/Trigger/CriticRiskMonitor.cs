@@ -1,0 +1,68 @@
+namespace Rift.ValueCritic;
+
+/// <summary>
+/// One control step of the agent's "has the rollout stopped making progress?" check: Q and predicted gain from
+/// the future-conditioned critic, then the learned temporal trigger (or any <see cref="IRiskTrigger"/> fed with Q).
+/// It is itself the <see cref="IValueCritic"/> and its <see cref="Trigger"/> is the matching
+/// <see cref="IRiskTrigger"/>, so a loop that calls <c>critic.Evaluate(z, a)</c> and then
+/// <c>trigger.Update(q)</c> feeds the learned trigger the gain of the same step. Allocation-free per step.
+/// One instance per rollout stream; reset the trigger at episode start and after a hand-back.
+/// </summary>
+public sealed class CriticRiskMonitor : IValueCritic
+{
+    private readonly FutureValueCritic _critic;
+    private readonly LearnedRiskTrigger? _learned;
+    private readonly IRiskTrigger _inner;
+
+    public CriticRiskMonitor(FutureValueCritic critic, IRiskTrigger trigger)
+    {
+        _critic = critic ?? throw new ArgumentNullException(nameof(critic));
+        _inner = trigger ?? throw new ArgumentNullException(nameof(trigger));
+        _learned = trigger as LearnedRiskTrigger;
+        Trigger = new PairedTrigger(this);
+    }
+
+    /// <summary>Loads the critic and learned trigger trained for <paramref name="task"/> (models/critic/).</summary>
+    public static CriticRiskMonitor LoadDefault(string task, int cooldownSteps = 8) =>
+        new(FutureValueCritic.Load(FutureValueCritic.DefaultPath(task)), LearnedRiskTrigger.Load(LearnedRiskTrigger.DefaultPath(task), cooldownSteps));
+
+    public FutureValueCritic Critic => _critic;
+
+    /// <summary>The wrapped trigger (learned or rule-based).</summary>
+    public IRiskTrigger InnerTrigger => _inner;
+
+    /// <summary>
+    /// The trigger to call after <see cref="Evaluate"/>: <c>Update(q)</c> forwards q and, for a learned trigger
+    /// trained with gains, the gain computed by the last <see cref="Evaluate"/>.
+    /// </summary>
+    public IRiskTrigger Trigger { get; }
+
+    public int EmbeddingSize => _critic.EmbeddingSize;
+    public int ActionSize => _critic.ActionSize;
+
+    /// <summary>Q of the last step.</summary>
+    public float LastValue { get; private set; }
+
+    /// <summary>Predicted gain Q − V(z) of the last step.</summary>
+    public float LastGain { get; private set; }
+
+    public void Reset() => _inner.Reset();
+
+    /// <summary>Q(z, a) (recording the gain for <see cref="Trigger"/>).</summary>
+    public float Evaluate(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    {
+        (LastValue, LastGain) = _critic.EvaluateWithGain(z, action);
+        return LastValue;
+    }
+
+    /// <summary>Evaluates Q(z_t, a_t), updates the trigger and returns why it fired (None if it did not).</summary>
+    public TriggerReason Step(ReadOnlySpan<float> z, ReadOnlySpan<float> action) => Trigger.Update(Evaluate(z, action));
+
+    private sealed class PairedTrigger(CriticRiskMonitor m) : IRiskTrigger
+    {
+        public void Reset() => m._inner.Reset();
+
+        public TriggerReason Update(float value) =>
+            m._learned is { UsesGain: true } l ? l.Update(value, m.LastGain) : m._inner.Update(value);
+    }
+}

@@ -1,0 +1,88 @@
+using Rift.Nn;
+
+namespace Rift.Learning.Tests;
+
+public class ImitationTests
+{
+    [Fact]
+    public void BehaviorCloning_LinearExpert_FitsMode()
+    {
+        var rng = new Rng(1);
+        var data = Enumerable.Range(0, 500).Select(_ =>
+        {
+            var x = rng.Uniform(-1, 1);
+            return new Transition { Input = [x], Action = [0.5f * x], NextInput = [x], Controller = Controller.Human };
+        }).ToList();
+        var actor = BehaviorCloning.Train(data, 1, 1, new BcOptions { Hidden = "32,32", Steps = 400, BatchSize = 64 });
+        var a = new float[1];
+        actor.Mode([0.6f], a);
+        Assert.InRange(a[0], 0.25f, 0.35f);
+    }
+
+    [Fact]
+    public void Weights_HgDaggerAndIwr_FollowTheirRules()
+    {
+        var data = new List<Transition>
+        {
+            TestUtil.T(0, 0), TestUtil.T(0, 0), TestUtil.T(0, 0), TestUtil.T(0, 0, c: Controller.Human),
+        };
+        Assert.Equal([0.0, 0.0, 0.0, 1.0], WeightedBc.Weights(data, WeightedBcMethod.HgDagger));
+        var iwr = WeightedBc.Weights(data, WeightedBcMethod.Iwr);
+        Assert.Equal(0.5, iwr[3], 9);
+        Assert.Equal(0.5, iwr.Take(3).Sum(), 9);
+    }
+
+    [Fact]
+    public void HgDagger_OnlyHumanActions_AreCloned()
+    {
+        var rng = new Rng(2);
+        var data = Enumerable.Range(0, 300).Select(i =>
+        {
+            var human = i % 3 == 0;
+            return new Transition { Input = [rng.Uniform(-1, 1)], Action = [human ? 0.6f : -0.6f], NextInput = [0], Controller = human ? Controller.Human : Controller.Policy };
+        }).ToList();
+        var actor = new TanhGaussianActor(1, 1, [16], new Rng(3));
+        WeightedBc.Fit(actor, data, WeightedBcMethod.HgDagger, new BcOptions { Steps = 300, BatchSize = 32 });
+        var a = new float[1];
+        actor.Mode([0f], a);
+        Assert.InRange(a[0], 0.5f, 0.7f);
+    }
+
+    [Fact]
+    public void RecoveryTrainer_HindsightGoals_DrivesTowardGivenGoal()
+    {
+        // 1-D point: segments move with constant action toward where they end; the reached position is the goal embedding.
+        var rng = new Rng(4);
+        var segments = new List<InterventionSegment>();
+        for (var s = 0; s < 60; s++)
+        {
+            var x = rng.Uniform(-1, 1);
+            var dir = rng.NextDouble() < 0.5 ? -1f : 1f;
+            var inputs = new List<float[]>(); var actions = new List<float[]>(); var reached = new List<float[]>();
+            for (var t = 0; t < 8; t++)
+            {
+                inputs.Add([x]);
+                actions.Add([dir * 0.8f]);
+                x += 0.1f * dir;
+                reached.Add([x]);
+            }
+            segments.Add(new InterventionSegment(inputs.ToArray(), actions.ToArray(), reached.ToArray()));
+        }
+        var policy = RecoveryTrainer.Train(segments, 1, 1, 1, new RecoveryPolicyOptions { Hidden = "32,32", Steps = 600, BatchSize = 64 });
+        var a = new float[1];
+        policy.Act([0f], [0.6f], a);
+        Assert.True(a[0] > 0.3f, $"toward +0.6 the action is {a[0]}");
+        policy.Act([0f], [-0.6f], a);
+        Assert.True(a[0] < -0.3f, $"toward −0.6 the action is {a[0]}");
+    }
+
+    [Fact]
+    public void InterventionSegment_FromEpisode_SplitsNonPolicyRuns()
+    {
+        var ep = new EpisodeRecord { Task = "toy" };
+        foreach (var c in new[] { Controller.Policy, Controller.Human, Controller.Human, Controller.Policy, Controller.Agent })
+            ep.Transitions.Add(TestUtil.T(0, 0, x2: (float)c, c: c));
+        var segs = InterventionSegment.FromEpisode(ep, t => t.NextInput);
+        Assert.Equal([2, 1], segs.Select(s => s.Length));
+    }
+}
