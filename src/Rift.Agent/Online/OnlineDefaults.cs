@@ -31,9 +31,9 @@ public static class OnlineDefaults
         ["Rift:Omega"] = "0.01",
         // The simulated human notices stagnation (no progress for 20 steps = 2 s at 10 Hz) or an unsafe state, reacts
         // 2 steps later, and answers the agent's help requests; the same supervisor for every compared method.
-        ["Supervisor:Triggers"] = "Stuck, Unsafe",
-        ["Supervisor:PatienceSteps"] = "20",
-        ["Supervisor:ReactionDelaySteps"] = "2",
+        ["SimSupervisor:Triggers"] = "Stuck, Unsafe",
+        ["SimSupervisor:PatienceSteps"] = "20",
+        ["SimSupervisor:ReactionDelaySteps"] = "2",
         // Online critic values are noisier than offline ones (sampled actions): ignore single-step dips.
         ["RiskTrigger:AbruptDrop"] = "0.25",
         ["RiskTrigger:AbruptConfirmSteps"] = "2",
@@ -55,7 +55,7 @@ public static class OnlineDefaults
         Replay = host.Options<ReplayOptions>(),
         Arbitration = host.Options<ArbitrationOptions>(),
         Trigger = host.Options<RiskTriggerOptions>(),
-        Supervisor = host.Options<SupervisorOptions>(),
+        Supervisor = host.Options<SimSupervisorOptions>(),
         Sim = host.Options<SimOptions>(),
         Memory = host.Options<RecoveryMemoryOptions>(),
         Critic = host.Options<CriticOptions>(),

@@ -25,7 +25,7 @@ public sealed class OnlineSettings
     public ReplayOptions Replay { get; set; } = new();
     public ArbitrationOptions Arbitration { get; set; } = new();
     public RiskTriggerOptions Trigger { get; set; } = new();
-    public SupervisorOptions Supervisor { get; set; } = new();
+    public SimSupervisorOptions Supervisor { get; set; } = new();
     public SimOptions Sim { get; set; } = new();
     public RecoveryMemoryOptions Memory { get; set; } = new();
     public CriticOptions Critic { get; set; } = new();
@@ -105,7 +105,7 @@ public sealed class OnlineTrainer : IDisposable
         _recEnv = new RecordingEnvironment(_env);
         _supervisor = SimulatedSupervisor.For(_env, settings.Supervisor);
         var sac = settings.Sac.Clone();
-        sac.HiddenSizes = hidden;
+        sac.Hidden = settings.Online.Hidden;
         sac.Seed = spec.Seed;
         _learner = spec.Method switch
         {
