@@ -3,29 +3,14 @@ using Rift.Agent.Cli;
 
 namespace Rift.Agent.Commands;
 
-/// <summary><c>rift demo</c>: the main job, the quick profile of Rift's default benchmark.</summary>
+/// <summary><c>rift demo</c>: the main job — the agent benchmark's quick profile (HiL baseline vs Rift), progress bars, table at the end.</summary>
 public sealed class DemoCommand : ICommandProvider
 {
     public void Register(CliTree tree)
     {
         var json = CommonOptions.Json();
-        var demo = new Command("demo", "The main job: the quick profile of the default benchmark, with progress and a results table.") { json };
-        demo.SetAction(async (parse, ct) =>
-        {
-            // Until the agent benchmark lands, the demo runs every registered benchmark's quick profile in turn.
-            var bench = tree.Root.Subcommands.FirstOrDefault(c => c.Name == "bench");
-            if (bench is null || bench.Subcommands.Count == 0)
-                throw new RiftUserException("no benchmark is registered yet");
-            foreach (var sub in bench.Subcommands)
-            {
-                var args = new List<string> { "bench", sub.Name };
-                var path = parse.GetValue(json);
-                if (path is not null) args.AddRange(["--json", Path.ChangeExtension(path, null) + "." + sub.Name + ".json"]);
-                var code = await tree.Root.Parse(args).InvokeAsync(cancellationToken: ct);
-                if (code != 0) return code;
-            }
-            return ExitCodes.Ok;
-        });
+        var demo = new Command("demo", "The main job: `bench agent --profile quick` — HiL-SERL vs Rift's agentic intervention on push, 3 seeds, with progress and the results table.") { json };
+        demo.SetAction((parse, ct) => Task.FromResult(AgentBenchCommands.Run("quick", parse.GetValue(json), ct)));
         tree.Root.Subcommands.Add(demo);
     }
 }

@@ -109,7 +109,8 @@ public sealed class SimulatedSupervisor : IHumanSupervisor
             return Intervene(context, phi);
         }
 
-        var warranted = Warranted(phi);
+        // The agent asked for help (its recovery failed or it has no goal): a situation warranting a human, like the triggers.
+        var warranted = context.HelpRequested || Warranted(phi);
         var decide = false;
         if (warranted)
         {

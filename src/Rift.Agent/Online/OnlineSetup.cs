@@ -1,0 +1,164 @@
+using Rift.Learning;
+using Rift.Sim;
+using Rift.ValueCritic;
+
+namespace Rift.Agent.Online;
+
+/// <summary>One recorded episode for the critic, recovery-policy and failure-classifier fits (no privileged state).</summary>
+public sealed class ExperienceEpisode
+{
+    public required long Episode { get; init; }
+    public required bool Success { get; init; }
+    public required RolloutKind Kind { get; init; }
+
+    /// <summary>Policy inputs o_0..o_T (T + 1 entries).</summary>
+    public required List<float[]> Inputs { get; init; }
+    public required List<float[]> Actions { get; init; }
+    public required List<Controller> Controllers { get; init; }
+
+    /// <summary>From an <see cref="EpisodeRecord"/> as the loop collected it.</summary>
+    public static ExperienceEpisode From(EpisodeRecord r, long episode, RolloutKind kind)
+    {
+        var inputs = new List<float[]>(r.Steps + 1);
+        foreach (var t in r.Transitions) inputs.Add(t.Input);
+        if (r.Steps > 0) inputs.Add(r.Transitions[^1].NextInput);
+        return new ExperienceEpisode
+        {
+            Episode = episode,
+            Success = r.Success,
+            Kind = r.HumanSteps > 0 && kind != RolloutKind.Expert ? RolloutKind.Intervention : kind,
+            Inputs = inputs,
+            Actions = r.Transitions.Select(t => t.Action).ToList(),
+            Controllers = r.Transitions.Select(t => t.Controller).ToList(),
+        };
+    }
+
+    /// <summary>The critic's training view: embeddings z_0..z_T, proxy-value labels (t/T on success; human segments as fresh demos).</summary>
+    public RolloutEpisode ToRollout(StateFeatureEncoder encoder)
+    {
+        var r = new RolloutEpisode { Kind = Kind, Seed = (int)Episode, Success = Success, InterventionStart = Controllers.IndexOf(Controller.Human) };
+        foreach (var a in Actions) r.Actions.Add(a);
+        foreach (var x in Inputs) r.Embeddings.Add(encoder.Encode(x));
+        return r;
+    }
+
+    /// <summary>Contiguous stretches controlled by <paramref name="who"/>, as transitions.</summary>
+    public IEnumerable<List<Transition>> Stretches(Controller who)
+    {
+        List<Transition>? cur = null;
+        for (var t = 0; t < Actions.Count; t++)
+        {
+            if (Controllers[t] == who)
+            {
+                cur ??= [];
+                // A successful episode ends on its success step: reward 1, terminated (the environment's convention).
+                var last = Success && t == Actions.Count - 1;
+                cur.Add(new Transition { Input = Inputs[t], Action = Actions[t], NextInput = Inputs[t + 1], Controller = who, Reward = last ? 1f : 0f, Terminated = last });
+            }
+            else if (cur is not null)
+            {
+                yield return cur;
+                cur = null;
+            }
+        }
+        if (cur is not null) yield return cur;
+    }
+}
+
+/// <summary>
+/// What every compared method of one (task, seed) shares, built once from scripted-expert demonstrations: π0
+/// (behaviour cloning), the embedding statistics, the critic's and recovery policy's first fits, the failure
+/// classifier's first fit, and verified high-value targets to seed the recovery memory.
+/// </summary>
+public sealed class OnlineSetup
+{
+    public required string Task { get; init; }
+    public required int Seed { get; init; }
+    public required TanhGaussianActor Prior { get; init; }
+    public required StateFeatureEncoder Encoder { get; init; }
+    public required List<ExperienceEpisode> Demos { get; init; }
+    public required List<ExperienceEpisode> PriorRollouts { get; init; }
+    public required double PriorTrainSuccess { get; init; }
+
+    /// <summary>Demonstration seeds: disjoint from training (seed·100000 + episode) and evaluation seeds.</summary>
+    public static int DemoSeed(int seed, int i) => 1_000_000 + seed * 1000 + i;
+
+    public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null)
+    {
+        using var env = SimTasks.Create(task, sim);
+        var expert = SimTasks.CreateExpert(task, sim);
+        var rng = new Random(HashCode.Combine(seed, 4242));
+        status?.Invoke("demonstrations");
+        var demos = new List<ExperienceEpisode>();
+        var demoRecords = new List<EpisodeRecord>();
+        for (var i = 0; i < o.Demos; i++)
+        {
+            var rec = Rollout(env, DemoSeed(seed, i), (obs, a) =>
+            {
+                expert.Act(obs, a);
+                for (var j = 0; j < a.Length; j++) a[j] = (float)Math.Clamp(a[j] + o.DemoNoise * Gaussian(rng), -1, 1);
+            }, expert.Reset);
+            demoRecords.Add(rec);
+            demos.Add(ExperienceEpisode.From(rec, -1 - i, RolloutKind.Expert));
+        }
+        var encoder = StateFeatureEncoder.Fit(demoRecords, ObservationLayout.PolicyInputSize);
+
+        status?.Invoke("prior π0 (behaviour cloning)");
+        var hidden = HiddenSizes(o.Hidden);
+        var prior = PriorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, hidden, o.PriorSteps, seed);
+
+        status?.Invoke("prior rollouts");
+        var rollouts = new List<ExperienceEpisode>();
+        var policyRng = new Random(HashCode.Combine(seed, 77));
+        var successes = 0;
+        for (var i = 0; i < o.PriorRollouts; i++)
+        {
+            var rec = Rollout(env, DemoSeed(seed, 500 + i), (obs, a) => prior.Act(obs.PolicyInput(), a, false, policyRng), () => { });
+            if (rec.Success) successes++;
+            rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base));
+        }
+        return new OnlineSetup
+        {
+            Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts,
+            PriorTrainSuccess = o.PriorRollouts == 0 ? double.NaN : (double)successes / o.PriorRollouts,
+        };
+    }
+
+    public static int[] HiddenSizes(string hidden)
+    {
+        try
+        {
+            var sizes = hidden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+            if (sizes.Length == 0 || sizes.Any(s => s <= 0)) throw new FormatException();
+            return sizes;
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"Online:Hidden must be comma-separated positive layer widths like \"128,128\", got \"{hidden}\".");
+        }
+    }
+
+    private static EpisodeRecord Rollout(IEnvironment env, int seed, Action<Observation, float[]> act, Action reset)
+    {
+        var rec = new EpisodeRecord { Task = env.Spec.Task, Seed = seed };
+        var (obs, _) = env.Reset(seed);
+        reset();
+        for (var t = 0; t < env.Spec.MaxEpisodeSteps; t++)
+        {
+            var a = new float[env.Spec.ActionSize];
+            act(obs, a);
+            var r = env.Step(a);
+            rec.Transitions.Add(new Transition
+            {
+                Input = obs.PolicyInput(), Action = a, Reward = (float)r.Reward, NextInput = r.Observation.PolicyInput(),
+                Terminated = r.Terminated, Truncated = r.Truncated, Controller = Controller.Policy,
+            });
+            obs = r.Observation;
+            if (r.Info.Success) rec.Success = true;
+            if (r.Terminated || r.Truncated) break;
+        }
+        return rec;
+    }
+
+    private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+}

@@ -1,0 +1,120 @@
+using Rift.Agent.Events;
+using Rift.Agent.Online;
+using Rift.Sim.Supervisors;
+
+namespace Rift.Agent.Tests.Online;
+
+/// <summary>Real short runs on the push task with tiny networks and budgets.</summary>
+public class OnlineTrainerTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "rift-online-tests-" + Guid.NewGuid().ToString("N"));
+
+    private static readonly Lazy<OnlineSetup> Setup = new(() => OnlineSetup.Build("push", 0, Tiny().Online, Tiny().Sim));
+
+    private static OnlineSettings Tiny()
+    {
+        var s = new OnlineSettings();
+        s.Online.Hidden = "16,16";
+        s.Online.Demos = 2;
+        s.Online.PriorSteps = 30;
+        s.Online.PriorRollouts = 1;
+        s.Online.CriticSteps = 10;
+        s.Online.RecoverySteps = 10;
+        s.Online.RefitEvery = 2;
+        s.Online.EvalEpisodes = 1;
+        s.Online.EvalEvery = 2;
+        s.Online.CheckpointEvery = 2;
+        s.Online.WarmupTransitions = 16;
+        s.Online.UpdatesPerStep = 0.25;
+        s.Sac.BatchSize = 16;
+        s.Rift.ActorFreezeSteps = 5;
+        s.Sim.MaxEpisodeSteps = 25;
+        s.Arbitration.DecisionDeadlineMs = 0;
+        s.Supervisor.Triggers = SupervisorTriggers.Stuck | SupervisorTriggers.Unsafe;
+        s.Supervisor.PatienceSteps = 6;
+        s.Trigger.MinSamples = 4;
+        s.Trigger.WindowSize = 4;
+        s.Critic.BatchSize = 16;
+        s.Critic.PredictorHidden = 16;
+        s.Critic.ValueHidden = 8;
+        return s;
+    }
+
+    [Theory]
+    [InlineData(OnlineMethod.Rift)]
+    [InlineData(OnlineMethod.Hil)]
+    [InlineData(OnlineMethod.Fa)]
+    public void Run_TinyBudget_WritesRunFolderAndMetrics(OnlineMethod method)
+    {
+        var dir = Path.Combine(_root, method.ToString());
+        using var t = OnlineTrainer.Create(new OnlineRunSpec("push", method, 0, 3), Tiny(), Setup.Value, dir);
+        var r = t.Run();
+
+        Assert.True(r.Completed);
+        Assert.Equal(3, r.Metrics["online/episodes"]);
+        foreach (var k in new[] { "online/synthetic_estops", "online/recoveries_succeeded", "online/escalations", "online/human_interventions", "online/human_ir_step", "online/sr_eval" })
+            Assert.True(r.Metrics.ContainsKey(k), k);
+        Assert.InRange(r.Metrics["online/human_ir_step"], 0, 1);
+        Assert.InRange(r.Metrics["online/sr_eval"], 0, 1);
+        if (method == OnlineMethod.Hil) Assert.Equal(0, r.Metrics["online/synthetic_estops"]);
+        foreach (var f in new[] { "config.json", "metrics.jsonl", "metrics.csv", "events.jsonl", "experience.jsonl", "result.json", "checkpoints/latest" })
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
+        // The counters agree with the event log.
+        var sum = EventSummary.From(EventLogReader.Read(Path.Combine(dir, "events.jsonl")));
+        Assert.Equal(sum.HumanIrStep, r.Metrics["online/human_ir_step"], 12);
+        Assert.Equal(r.Episodes.Sum(e => e.Steps), sum.Steps);
+    }
+
+    [Fact]
+    public void Resume_CancelledAfterCheckpoint_ContinuesToSameEpisodesAsUninterrupted()
+    {
+        var spec = new OnlineRunSpec("push", OnlineMethod.Rift, 0, 4);
+        var whole = Path.Combine(_root, "whole");
+        OnlineResult full;
+        using (var t = OnlineTrainer.Create(spec, Tiny(), Setup.Value, whole)) full = t.Run();
+
+        var cut = Path.Combine(_root, "cut");
+        using var cts = new CancellationTokenSource();
+        using (var t = OnlineTrainer.Create(spec, Tiny(), Setup.Value, cut))
+        {
+            // Cancel while episode 3 starts: the checkpoint covers 2 episodes, the logs 3.
+            var partial = t.Run(new SyncProgressShim(p => { if (p.EpisodesDone == 3 && p.Phase == "collect") cts.Cancel(); }), cts.Token);
+            Assert.False(partial.Completed);
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(cut, "metrics.jsonl")).Length);
+        }
+        Assert.Equal("ep00002", File.ReadAllText(Path.Combine(cut, "checkpoints", "latest")));
+
+        using var resumed = OnlineTrainer.Resume(cut, Setup.Value);
+        Assert.Equal(2, resumed.EpisodesDone);
+        var r = resumed.Run();
+        Assert.True(r.Completed);
+        Assert.Equal(new long[] { 0, 1, 2, 3 }, r.Episodes.Select(e => e.Episode));
+        Assert.Equal(4, r.Metrics["online/episodes"]);
+        Assert.Equal(4, EventLogReader.Read(Path.Combine(cut, "events.jsonl")).Count(e => e.Type == LoopEventType.EpisodeStarted));
+        // Same seeds, restored learner/critic/recovery state and per-episode loop seeds: the same episodes.
+        Assert.Equal(full.Episodes.Select(e => (e.Steps, e.Success, e.HumanSteps, e.AgentSteps)), r.Episodes.Select(e => (e.Steps, e.Success, e.HumanSteps, e.AgentSteps)));
+    }
+
+    [Fact]
+    public void Create_ExistingRunFolder_Throws()
+    {
+        var dir = Path.Combine(_root, "exists");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "x"), "");
+        Assert.Throws<IOException>(() => OnlineTrainer.Create(new OnlineRunSpec("push", OnlineMethod.Hil, 0, 1), Tiny(), Setup.Value, dir));
+    }
+
+    [Fact]
+    public void ParseMethod_Names_RoundTrip()
+    {
+        foreach (var m in Enum.GetValues<OnlineMethod>())
+            Assert.Equal(m, OnlineTrainer.ParseMethod(OnlineTrainer.MethodName(m)));
+        Assert.Throws<ArgumentException>(() => OnlineTrainer.ParseMethod("sac"));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+}
