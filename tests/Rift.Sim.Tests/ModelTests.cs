@@ -55,28 +55,13 @@ public class ModelTests
         Assert.Contains("rift-no-such-scene.xml", e.Message);
     }
 
-    [Fact]
-    public void Load_MalformedXml_NamesFileAndLine()
+    [Theory]
+    [InlineData("malformed", "<mujoco>\n  <worldbody>\n    <geom type=\"box\" size=\"0.1 0.1\"/>\n    <body>\n  </worldbody>\n</mujoco>\n")]
+    [InlineData("badattr", "<mujoco>\n  <worldbody>\n    <geom type=\"sphere\" size=\"abc\"/>\n  </worldbody>\n</mujoco>\n")]
+    public void Load_BadMjcf_NamesFileAndLine(string kind, string xml)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"rift-bad-{Environment.ProcessId}.xml");
-        File.WriteAllText(path, "<mujoco>\n  <worldbody>\n    <geom type=\"box\" size=\"0.1 0.1\"/>\n    <body>\n  </worldbody>\n</mujoco>\n");
-        try
-        {
-            var e = Assert.Throws<MujocoException>(() => MjModel.Load(path));
-            Assert.Contains(Path.GetFileName(path), e.Message);
-            Assert.Contains("line", e.Message, StringComparison.OrdinalIgnoreCase);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
-    [Fact]
-    public void Load_InvalidAttribute_CarriesMuJoCoMessage()
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"rift-badattr-{Environment.ProcessId}.xml");
-        File.WriteAllText(path, "<mujoco>\n  <worldbody>\n    <geom type=\"sphere\" size=\"abc\"/>\n  </worldbody>\n</mujoco>\n");
+        var path = Path.Combine(Path.GetTempPath(), $"rift-{kind}-{Environment.ProcessId}.xml");
+        File.WriteAllText(path, xml);
         try
         {
             var e = Assert.Throws<MujocoException>(() => MjModel.Load(path));
