@@ -153,7 +153,7 @@ public static class AgentBench
             foreach (var seed in profile.Seeds)
             {
                 var (t, s) = (task, seed);
-                setups[(t, s)] = new Lazy<OnlineSetup>(() => OnlineSetup.Build(t, s, baseSettings.Online, baseSettings.Sim), LazyThreadSafetyMode.ExecutionAndPublication);
+                setups[(t, s)] = new Lazy<OnlineSetup>(() => OnlineSetup.Build(t, s, baseSettings.Online, baseSettings.Sim, supervisor: baseSettings.Supervisor), LazyThreadSafetyMode.ExecutionAndPublication);
             }
         var parallel = options.Parallel > 0 ? options.Parallel : Environment.ProcessorCount;
         var gate = new object();

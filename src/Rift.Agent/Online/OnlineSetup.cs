@@ -1,5 +1,7 @@
+using Rift.Agent.Loop;
 using Rift.Learning;
 using Rift.Sim;
+using Rift.Sim.Supervisors;
 using Rift.ValueCritic;
 
 namespace Rift.Agent.Online;
@@ -80,14 +82,21 @@ public sealed class OnlineSetup
     public required List<ExperienceEpisode> PriorRollouts { get; init; }
     public required double PriorTrainSuccess { get; init; }
 
+    /// <summary>
+    /// π0 rollouts under the simulated takeover supervisor (same settings as the runs): the human's takeovers from the
+    /// states π0 actually gets stuck in. Every method that learns from demonstrations gets them — the recovery policy
+    /// (rift, fa) and HiL-SERL's demo/intervention buffer — and the critic sees them as experience.
+    /// </summary>
+    public List<ExperienceEpisode> Takeovers { get; init; } = [];
+
     /// <summary>Demonstration seeds: disjoint from training (seed·100000 + episode) and evaluation seeds.</summary>
     public static int DemoSeed(int seed, int i) => 1_000_000 + seed * 1000 + i;
 
-    public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null)
+    public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null, SimSupervisorOptions? supervisor = null)
     {
         using var env = SimTasks.Create(task, sim);
         var expert = SimTasks.CreateExpert(task, sim);
-        var rng = new Random(HashCode.Combine(seed, 4242));
+        var rng = new Random(StableHash.Combine(seed, 4242));
         status?.Invoke("demonstrations");
         var demos = new List<ExperienceEpisode>();
         var demoRecords = new List<EpisodeRecord>();
@@ -109,7 +118,7 @@ public sealed class OnlineSetup
 
         status?.Invoke("prior rollouts");
         var rollouts = new List<ExperienceEpisode>();
-        var policyRng = new Random(HashCode.Combine(seed, 77));
+        var policyRng = new Random(StableHash.Combine(seed, 77));
         var successes = 0;
         for (var i = 0; i < o.PriorRollouts; i++)
         {
@@ -117,9 +126,27 @@ public sealed class OnlineSetup
             if (rec.Success) successes++;
             rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base));
         }
+
+        // Supervised π0 rollouts: the simulated human (takeover kind, otherwise the runs' settings) steps in where π0 stalls.
+        var takeovers = new List<ExperienceEpisode>();
+        if (supervisor is not null && o.SetupTakeoverEpisodes > 0)
+        {
+            status?.Invoke("supervised π0 rollouts");
+            var so = System.Text.Json.JsonSerializer.Deserialize<SimSupervisorOptions>(System.Text.Json.JsonSerializer.Serialize(supervisor))!;
+            so.Kind = SupervisorKind.Takeover;
+            var human = SimulatedSupervisor.For(env, so);
+            var frozen = new FrozenPolicyLearner(prior);
+            for (var i = 0; i < o.SetupTakeoverEpisodes; i++)
+            {
+                var arb = new ArbitrationOptions { DecisionDeadlineMs = 0, Seed = StableHash.Combine(seed, 900 + i) };
+                using var loop = new ArbitrationLoop(arb, task, frozen, human);
+                var r = new EpisodeRunner(env, loop).Run(-2000 - i, DemoSeed(seed, 700 + i));
+                takeovers.Add(ExperienceEpisode.From(r.Record, -2000 - i, RolloutKind.Base));
+            }
+        }
         return new OnlineSetup
         {
-            Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts,
+            Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts, Takeovers = takeovers,
             PriorTrainSuccess = o.PriorRollouts == 0 ? double.NaN : (double)successes / o.PriorRollouts,
         };
     }
@@ -161,4 +188,27 @@ public sealed class OnlineSetup
     }
 
     private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+}
+
+/// <summary>
+/// A seed mix that is the same in every process (<see cref="HashCode.Combine{T1,T2}"/> is randomised per process), so
+/// a run's demonstrations, π0 and episode randomness repeat across invocations and every condition of a benchmark
+/// sees the same draws.
+/// </summary>
+public static class StableHash
+{
+    public static int Combine(int a, int b, int c = 0)
+    {
+        unchecked
+        {
+            var h = 17u;
+            foreach (var v in new[] { a, b, c })
+            {
+                h ^= (uint)v;
+                h *= 0x9E3779B1u;
+                h ^= h >> 15;
+            }
+            return (int)(h & 0x7FFFFFFF);
+        }
+    }
 }

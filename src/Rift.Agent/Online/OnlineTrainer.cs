@@ -30,6 +30,7 @@ public sealed class OnlineSettings
     public RecoveryMemoryOptions Memory { get; set; } = new();
     public CriticOptions Critic { get; set; } = new();
     public EventLogOptions EventLog { get; set; } = new();
+    public RecoveryPolicyOptions RecoveryPolicy { get; set; } = new();
 }
 
 /// <summary>One training episode's line in <c>metrics.jsonl</c>.</summary>
@@ -86,7 +87,7 @@ public sealed class OnlineTrainer : IDisposable
     private readonly RecoveryMemory? _memory;
     private readonly FutureValueCritic? _critic;
     private readonly FailureClassifier? _failure;
-    private readonly GoalBcRecoveryPolicy? _recovery;
+    private readonly GoalConditionedPolicy? _recovery;
     private readonly List<ExperienceEpisode> _experience = [];
     private readonly List<EpisodeLine> _lines = [];
     private readonly List<ValueTrace> _traces = [];
@@ -100,7 +101,6 @@ public sealed class OnlineTrainer : IDisposable
         _setup = setup;
         RunDirectory = runDir;
         Directory.CreateDirectory(runDir);
-        var hidden = OnlineSetup.HiddenSizes(settings.Online.Hidden);
         _env = SimTasks.Create(spec.Task, settings.Sim);
         _recEnv = new RecordingEnvironment(_env);
         _supervisor = SimulatedSupervisor.For(_env, settings.Supervisor);
@@ -119,7 +119,7 @@ public sealed class OnlineTrainer : IDisposable
         var d = setup.Encoder.Dimension;
         _store = VectorStore.Open(new VectorStoreOptions { Path = Path.Combine(runDir, "memory"), Fsync = FsyncPolicy.None });
         _memory = new RecoveryMemory(_store, settings.Memory, d);
-        _recovery = new GoalBcRecoveryPolicy(ObservationLayout.PolicyInputSize, d, ObservationLayout.ActionSize, hidden, spec.Seed + 11);
+        _recovery = RecoveryTrainer.Create(ObservationLayout.PolicyInputSize, d, ObservationLayout.ActionSize, RecoveryOptions(0));
         if (spec.Method == OnlineMethod.Fa) _failure = new FailureClassifier(d, 64, spec.Seed + 13);
         else _critic = new FutureValueCritic(d, ObservationLayout.ActionSize, settings.Critic, spec.Seed + 17);
     }
@@ -156,7 +156,7 @@ public sealed class OnlineTrainer : IDisposable
     {
         if (spec.Episodes < 1) throw new ArgumentOutOfRangeException(nameof(spec), spec.Episodes, "Episodes must be at least 1.");
         SimTasks.CreateTask(spec.Task); // fails early on an unknown task name
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, settings.Online, settings.Sim);
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, settings.Online, settings.Sim, supervisor: settings.Supervisor);
         runDir ??= Path.Combine(settings.Online.RunsDirectory, RunName(spec, DateTime.UtcNow));
         if (Directory.Exists(runDir) && Directory.EnumerateFileSystemEntries(runDir).Any())
             throw new IOException($"Run folder {runDir} already exists and is not empty; use --resume to continue it.");
@@ -174,7 +174,7 @@ public sealed class OnlineTrainer : IDisposable
         var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
                   ?? throw new InvalidDataException($"{configPath}: empty config.");
         var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim, supervisor: cfg.Settings.Supervisor);
         var t = new OnlineTrainer(spec, cfg.Settings, setup, runDir);
         var latest = Path.Combine(runDir, "checkpoints", "latest");
         if (File.Exists(latest)) t.LoadCheckpoint(Path.Combine(runDir, "checkpoints", File.ReadAllText(latest).Trim()));
@@ -239,6 +239,12 @@ public sealed class OnlineTrainer : IDisposable
                 progress?.Report(new OnlineProgress(_done, _spec.Episodes, "refit"));
                 Refit();
             }
+            else if (AgentEnabled && o.RecoveryRefitEvery > 0 && _done % o.RecoveryRefitEvery == 0 && _done < _spec.Episodes)
+            {
+                // The human's latest takeovers are from the states the recovery policy itself failed in: learn them soon.
+                progress?.Report(new OnlineProgress(_done, _spec.Episodes, "refit"));
+                RefitRecovery(_spec.Seed * 1000 + _done, o.RecoveryRefitSteps);
+            }
             double? sr = null;
             if ((o.EvalEvery > 0 && _done % o.EvalEvery == 0) || _done == _spec.Episodes)
             {
@@ -302,7 +308,7 @@ public sealed class OnlineTrainer : IDisposable
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
         var arb = CloneArbitration(_s.Arbitration);
-        arb.Seed = HashCode.Combine(_spec.Seed, ep, 31);
+        arb.Seed = StableHash.Combine(_spec.Seed, ep, 31);
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
         using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, _supervisor, Agent(), new FanOutEventSink(log, steps));
@@ -326,7 +332,7 @@ public sealed class OnlineTrainer : IDisposable
         IRiskTrigger trigger = _critic is not null
             ? new RiskTrigger(_s.Trigger)
             : new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = 1 - _s.Online.FailureThreshold, MinSamples = 1, CooldownSteps = _s.Trigger.CooldownSteps });
-        return new AgentComponents(_setup.Encoder, critic, trigger, _memory!, _recovery!);
+        return new AgentComponents(_setup.Encoder, critic, trigger, _memory!, new GoalGate(_recovery!, _setup.Encoder, _s.Online.RecoveryGoalSimilarity));
     }
 
     /// <summary>SR: the learner's deterministic policy without any intervention (DESIGN.md §8).</summary>
@@ -348,11 +354,12 @@ public sealed class OnlineTrainer : IDisposable
 
     private void InitialFit()
     {
+        // HiL-SERL's demo/intervention buffer: the demonstrations and the setup takeovers (the data the recovery policy gets).
         if (_learner is HilSerlSacLearner hil)
-            hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
+            hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy))
+                .Concat(_setup.Takeovers.SelectMany(e => e.Stretches(Controller.Human))).SelectMany(s => s)
                 .Select(t => new Transition { Input = t.Input, Action = t.Action, NextInput = t.NextInput, Reward = t.Reward, Terminated = t.Terminated, Controller = Controller.Human }));
         if (!AgentEnabled) return;
-        Refit();
         // Seed the memory with verified high-value targets from the demonstrations (source: human demonstrator).
         foreach (var d in _setup.Demos.Where(d => d.Success))
         {
@@ -363,12 +370,13 @@ public sealed class OnlineTrainer : IDisposable
                 _memory!.TryInsert(new Memory.RecoverySegment(_spec.Task, _setup.Encoder.Encode(d.Inputs[t]), (float)start / T, (float)t / T, t - start, RecoverySource.Human, d.Episode, t));
             }
         }
+        Refit();
     }
 
     private void Refit()
     {
         var o = _s.Online;
-        var all = _setup.Demos.Concat(_setup.PriorRollouts).Concat(_experience).ToList();
+        var all = _setup.Demos.Concat(_setup.PriorRollouts).Concat(_setup.Takeovers).Concat(_experience).ToList();
         var seed = _spec.Seed * 1000 + _done;
         if (_critic is not null)
         {
@@ -392,18 +400,36 @@ public sealed class OnlineTrainer : IDisposable
             }
             _failure.Train(z, y, o.CriticSteps, 256, 1e-3f, seed);
         }
-        // Recovery policy: hindsight goal-conditioned BC on demonstrations, human takeovers and successful agent recoveries.
-        // UniIntervene trains it on intervention segments; the demonstrations cover states no intervention has visited
-        // yet. Intervention samples get half of the sampling mass once there are any (as HiL-SERL's 50/50 replay).
-        var rng = new Random(seed);
-        List<GoalSample> Samples(IEnumerable<List<Transition>> segs) =>
-            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, x => _setup.Encoder.Encode(x), _s.Memory.MaxSpanSteps, rng)).ToList();
-        var demo = Samples(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)));
-        var interventions = Samples(_experience.SelectMany(e => e.Stretches(Controller.Human).Concat(e.Success ? e.Stretches(Controller.Agent) : [])));
-        var gs = new List<GoalSample>(demo);
-        if (interventions.Count > 0)
-            for (var k = 0; k < Math.Max(1, demo.Count / interventions.Count); k++) gs.AddRange(interventions);
-        _recovery!.Fit(gs, o.RecoverySteps, seed);
+        RefitRecovery(seed, _done == 0 ? _s.RecoveryPolicy.Steps : o.RecoveryRefitSteps);
+    }
+
+    /// <summary>
+    /// Recovery policy (UniIntervene): hindsight goal-conditioned chunk BC on the human's takeover segments — from the states
+    /// π0 actually gets stuck in (setup and online) — mixed with the demonstrations, which cover states no takeover has
+    /// visited yet. Each step also carries the goal the memory retrieves for its state (the goal it will get at run time).
+    /// </summary>
+    private void RefitRecovery(int seed, int steps)
+    {
+        float[] Embed(float[] x) => _setup.Encoder.Encode(x);
+        InterventionSegment Segment(List<Transition> s, bool intervention)
+        {
+            var seg = new InterventionSegment(s.Select(t => t.Input).ToArray(), s.Select(t => t.Action).ToArray(), s.Select(t => Embed(t.NextInput)).ToArray()) { Intervention = intervention };
+            if (_s.RecoveryPolicy.RetrievedGoalProbability > 0 && _memory!.Count > 0) seg.Retrieved = s.Select(t => _memory.Query(Embed(t.Input), _spec.Task)?.Embedding).ToArray();
+            return seg;
+        }
+        var segments = _setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).Select(s => Segment(s, false))
+            .Concat(_setup.Takeovers.Concat(_experience).SelectMany(e => e.Stretches(Controller.Human)).Select(s => Segment(s, true)))
+            .ToList();
+        var ro = RecoveryOptions(seed);
+        ro.Steps = steps;
+        RecoveryTrainer.Fit(_recovery!, segments, ro);
+    }
+
+    private RecoveryPolicyOptions RecoveryOptions(int seed)
+    {
+        var r = JsonSerializer.Deserialize<RecoveryPolicyOptions>(JsonSerializer.Serialize(_s.RecoveryPolicy))!;
+        r.Seed = _spec.Seed * 7919 + seed + 11;
+        return r;
     }
 
     // ---------------------------------------------------------------- checkpoints
