@@ -53,6 +53,7 @@ public static class OnlineDefaults
         Sac = host.Options<SacOptions>(),
         Rift = host.Options<RiftOptions>(),
         Replay = host.Options<ReplayOptions>(),
+        HilSerl = host.Options<HilSerlOptions>(),
         Arbitration = host.Options<ArbitrationOptions>(),
         Trigger = host.Options<RiskTriggerOptions>(),
         Supervisor = host.Options<SimSupervisorOptions>(),

@@ -80,6 +80,22 @@ public sealed class OnlineSetup
     public required List<ExperienceEpisode> PriorRollouts { get; init; }
     public required double PriorTrainSuccess { get; init; }
 
+    /// <summary>
+    /// A seed mixed from <paramref name="parts"/> that is the same in every process (FNV-1a over the values;
+    /// <see cref="HashCode.Combine{T1, T2}"/> is randomised per process, which made runs unrepeatable across invocations).
+    /// </summary>
+    public static int StableSeed(params int[] parts)
+    {
+        var h = 2166136261u;
+        foreach (var p in parts)
+            for (var k = 0; k < 4; k++)
+            {
+                h ^= (uint)(p >> (8 * k)) & 0xFF;
+                h *= 16777619u;
+            }
+        return (int)(h & 0x7FFFFFFF);
+    }
+
     /// <summary>Demonstration seeds: disjoint from training (seed·100000 + episode) and evaluation seeds.</summary>
     public static int DemoSeed(int seed, int i) => 1_000_000 + seed * 1000 + i;
 
@@ -87,7 +103,7 @@ public sealed class OnlineSetup
     {
         using var env = SimTasks.Create(task, sim);
         var expert = SimTasks.CreateExpert(task, sim);
-        var rng = new Random(HashCode.Combine(seed, 4242));
+        var rng = new Random(StableSeed(seed, 4242));
         status?.Invoke("demonstrations");
         var demos = new List<ExperienceEpisode>();
         var demoRecords = new List<EpisodeRecord>();
@@ -104,12 +120,13 @@ public sealed class OnlineSetup
         var encoder = StateFeatureEncoder.Fit(demoRecords, ObservationLayout.PolicyInputSize);
 
         status?.Invoke("prior π0 (behaviour cloning)");
-        var hidden = HiddenSizes(o.Hidden);
-        var prior = PriorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, hidden, o.PriorSteps, seed);
+        HiddenSizes(o.Hidden); // validates Online:Hidden with a clear message
+        var bc = new BcOptions { Hidden = o.Hidden, Steps = o.PriorSteps, Seed = seed, Loss = BcLoss.GaussianNll };
+        var prior = BehaviorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, bc);
 
         status?.Invoke("prior rollouts");
         var rollouts = new List<ExperienceEpisode>();
-        var policyRng = new Random(HashCode.Combine(seed, 77));
+        var policyRng = new Random(StableSeed(seed, 77));
         var successes = 0;
         for (var i = 0; i < o.PriorRollouts; i++)
         {

@@ -23,6 +23,7 @@ public sealed class OnlineSettings
     public SacOptions Sac { get; set; } = new();
     public RiftOptions Rift { get; set; } = new();
     public ReplayOptions Replay { get; set; } = new();
+    public HilSerlOptions HilSerl { get; set; } = new();
     public ArbitrationOptions Arbitration { get; set; } = new();
     public RiskTriggerOptions Trigger { get; set; } = new();
     public SimSupervisorOptions Supervisor { get; set; } = new();
@@ -109,7 +110,7 @@ public sealed class OnlineTrainer : IDisposable
         sac.Seed = spec.Seed;
         _learner = spec.Method switch
         {
-            OnlineMethod.Hil => new HilSerlSacLearner(setup.Prior, sac, settings.Replay),
+            OnlineMethod.Hil => new HilSerlOnlineLearner(new HilSerlLearner(setup.Prior.InputSize, setup.Prior.ActionSize, sac, settings.HilSerl, settings.Replay, setup.Prior)),
             OnlineMethod.Prior => new FrozenPolicyLearner(setup.Prior),
             OnlineMethod.Rlif => new ResidualLearner(new ResidualSac(setup.Prior, sac, CloneRift(settings.Rift, omega: 0))),
             _ => new ResidualLearner(new ResidualSac(setup.Prior, sac, settings.Rift)),
@@ -302,7 +303,7 @@ public sealed class OnlineTrainer : IDisposable
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
         var arb = CloneArbitration(_s.Arbitration);
-        arb.Seed = HashCode.Combine(_spec.Seed, ep, 31);
+        arb.Seed = OnlineSetup.StableSeed(_spec.Seed, ep, 31);
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
         using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, _supervisor, Agent(), new FanOutEventSink(log, steps));
@@ -348,8 +349,8 @@ public sealed class OnlineTrainer : IDisposable
 
     private void InitialFit()
     {
-        if (_learner is HilSerlSacLearner hil)
-            hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
+        if (_learner is HilSerlOnlineLearner hil)
+            hil.Hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
                 .Select(t => new Transition { Input = t.Input, Action = t.Action, NextInput = t.NextInput, Reward = t.Reward, Terminated = t.Terminated, Controller = Controller.Human }));
         if (!AgentEnabled) return;
         Refit();
