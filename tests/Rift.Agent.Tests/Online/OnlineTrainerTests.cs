@@ -1,6 +1,8 @@
 using Rift.Agent.Events;
 using Rift.Agent.Online;
+using Rift.Nn;
 using Rift.Sim.Supervisors;
+using Rift.ValueCritic;
 
 namespace Rift.Agent.Tests.Online;
 
@@ -64,6 +66,48 @@ public class OnlineTrainerTests : IDisposable
         var sum = EventSummary.From(EventLogReader.Read(Path.Combine(dir, "events.jsonl")));
         Assert.Equal(sum.HumanIrStep, r.Metrics["online/human_ir_step"], 12);
         Assert.Equal(r.Episodes.Sum(e => e.Steps), sum.Steps);
+    }
+
+    [Fact]
+    public void Run_ConvEncoder_AgentWorksInFrameEmbeddingSpace()
+    {
+        // A random frozen conv encoder (the architecture is what matters here, not its training).
+        var weights = Path.Combine(_root, "encoder.safetensors");
+        Directory.CreateDirectory(_root);
+        var net = new ConvEncoderNetwork(32, 4, 12, new Rng(3));
+        net.Save(weights, net.Metadata());
+        var s = Tiny();
+        s.Online.Encoder = OnlineEncoder.Conv;
+        s.Online.EncoderPath = weights;
+        s.Sim.FrameSize = 32;
+        var setup = OnlineSetup.Build("push", 0, s.Online, s.Sim);
+        Assert.Equal(12, setup.EmbeddingSize);
+        Assert.All(setup.Demos, d => Assert.Equal(d.Inputs.Count, d.Embeddings!.Count));
+
+        var dir = Path.Combine(_root, "conv");
+        using var t = OnlineTrainer.Create(new OnlineRunSpec("push", OnlineMethod.Rift, 0, 2), s, setup, dir);
+        var r = t.Run();
+        Assert.True(r.Completed);
+        var exp = File.ReadAllLines(Path.Combine(dir, "experience.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, exp.Count);
+        foreach (var e in exp)
+        {
+            var z = e.GetProperty("embeddings");
+            Assert.Equal(e.GetProperty("inputs").GetArrayLength(), z.GetArrayLength());
+            Assert.Equal(12, z[0].GetArrayLength());
+        }
+        // Memory items (seeded from the demonstrations' frames) live in the 12-d frame embedding space.
+        Assert.True(t.Memory!.Count > 0);
+    }
+
+    [Fact]
+    public void Setup_ConvEncoderMissing_ThrowsNamingTheFile()
+    {
+        var s = Tiny();
+        s.Online.Encoder = OnlineEncoder.Conv;
+        s.Online.EncoderPath = Path.Combine(_root, "missing.safetensors");
+        var e = Assert.Throws<ArgumentException>(() => OnlineSetup.Build("push", 0, s.Online, s.Sim));
+        Assert.Contains("missing.safetensors", e.Message);
     }
 
     [Fact]
