@@ -305,7 +305,7 @@ public sealed class OnlineTrainer : IDisposable
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
         var arb = CloneArbitration(_s.Arbitration);
-        arb.Seed = HashCode.Combine(_spec.Seed, ep, 31);
+        arb.Seed = unchecked((_spec.Seed * 1_000_003 + ep) * 31 + 7); // not HashCode.Combine: randomised per process
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
         using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, _supervisor, Agent(), new FanOutEventSink(log, steps));
