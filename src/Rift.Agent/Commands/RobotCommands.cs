@@ -89,7 +89,7 @@ public sealed class RobotCommands : ICommandProvider
         var stepDelay = new Option<int>("--step-delay-ms") { Description = "Pause per step (to watch the console).", DefaultValueFactory = _ => 0 };
         var pngFrames = new Option<bool>("--png-frames") { Description = "Send camera frames (with --Sim:RenderFrames=true) as PNG instead of raw rgb24." };
         var compare = new Option<bool>("--compare") { Description = "Also run the same episodes in process (EpisodeRunner) and report the differences (bridge/max_abs_diff)." };
-        var run = RunOption("Trained run folder: serves it on the in-process server (without --url) and runs it for --compare (use the run the --url server serves).");
+        var run = RunOption("Trained run folder: serves it on the in-process server (without --url), runs it for --compare (give the run the --url server serves), and simulates the run's own robot and human (Sim, SimSupervisor of its config.json).");
         var cmd = new Command("sim-client", "Drive a simulated task through the robot bridge with a simulated human (--SimSupervisor:*) on the robot side; reports the online/* metrics.")
         {
             task, episodes, seed, json, url, token, evalEpisodes, stepDelay, compare, pngFrames, run,
@@ -109,6 +109,12 @@ public sealed class RobotCommands : ICommandProvider
             var settings = new SimRunSettings(t, n, parse.GetValue(seed), ne, parse.GetValue(stepDelay));
             var log = host.Services.GetRequiredService<ILoggerFactory>();
             using var agent = LoadAgent(parse.GetValue(run), t);
+            if (agent is not null)
+            {
+                // Test a trained run against the robot and human it was trained with.
+                simOptions = agent.Settings.Sim;
+                supervisorOptions = agent.Settings.Supervisor;
+            }
             IBridgeSessionFactory Factory(BridgeOptions o) => agent is null ? new DefaultSessionFactory(o, loopOptions) : new DeployedSessionFactory(agent);
 
             BridgeServer? server = null;

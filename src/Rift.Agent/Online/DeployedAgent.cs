@@ -147,6 +147,9 @@ public sealed class DeployedAgent : IDisposable
     public OnlineRunSpec Spec => _run.Spec;
     public string Task => _run.Spec.Task;
 
+    /// <summary>The run's configuration as trained (its config.json): e.g. the simulator and simulated human to test it against.</summary>
+    public OnlineSettings Settings => _run.Settings;
+
     /// <summary>The checkpoint loaded (e.g. <c>ep00030</c>).</summary>
     public string Checkpoint { get; }
 
