@@ -189,6 +189,26 @@ public sealed class DeployedAgentTests(TinyRunFixture run) : IClassFixture<TinyR
     }
 
     [Fact]
+    public void Load_RunWithoutAgent_ServesPolicyOnly()
+    {
+        var dir = Path.Combine(run.Root, "hil");
+        using (var t = OnlineTrainer.Create(new OnlineRunSpec("push", OnlineMethod.Hil, 0, 2), TinyRunFixture.Tiny(), run.Setup, dir))
+        {
+            t.Run();
+            using var agent = DeployedAgent.Load(dir, "push", run.Setup);
+            Assert.False(agent.HasAgent);
+            Assert.Null(agent.Memory);
+            var session = agent.Session(1);
+            Assert.Null(session.Agent);
+            var x = run.Setup.Demos[0].Inputs[3];
+            float[] expected = new float[agent.ActionSize], actual = new float[agent.ActionSize];
+            t.Learner.Act(x, expected, true, new Random(1));
+            session.Policy.Act(x, actual, false, new Random(2));
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
     public void Load_RunOfAnotherTask_Refused()
     {
         var e = Assert.Throws<ArgumentException>(() => DeployedAgent.Load(run.RunDirectory, "pick-place", run.Setup));
