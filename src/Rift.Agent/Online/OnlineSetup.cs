@@ -87,7 +87,8 @@ public sealed class OnlineSetup
     {
         using var env = SimTasks.Create(task, sim);
         var expert = SimTasks.CreateExpert(task, sim);
-        var rng = new Random(HashCode.Combine(seed, 4242));
+        // Fixed mixes, not HashCode.Combine (randomised per process): resuming or serving a run rebuilds this setup.
+        var rng = new Random(unchecked(seed * 1_000_003 + 4242));
         status?.Invoke("demonstrations");
         var demos = new List<ExperienceEpisode>();
         var demoRecords = new List<EpisodeRecord>();
@@ -109,7 +110,7 @@ public sealed class OnlineSetup
 
         status?.Invoke("prior rollouts");
         var rollouts = new List<ExperienceEpisode>();
-        var policyRng = new Random(HashCode.Combine(seed, 77));
+        var policyRng = new Random(unchecked(seed * 1_000_003 + 77));
         var successes = 0;
         for (var i = 0; i < o.PriorRollouts; i++)
         {

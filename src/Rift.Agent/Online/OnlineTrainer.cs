@@ -67,13 +67,7 @@ public sealed class OnlineResult
 /// </summary>
 public sealed class OnlineTrainer : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = false,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    private static readonly JsonSerializerOptions Json = RiftJson.SnakeCase;
 
     private readonly OnlineRunSpec _spec;
     private readonly OnlineSettings _s;
@@ -169,13 +163,7 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>Continues the run in <paramref name="runDir"/> from its last checkpoint (from scratch if it has none).</summary>
     public static OnlineTrainer Resume(string runDir, OnlineSetup? setup = null, int? episodes = null)
     {
-        var configPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"{runDir} is not a run folder (no config.json).", configPath);
-        var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
-                  ?? throw new InvalidDataException($"{configPath}: empty config.");
-        var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
-        var t = new OnlineTrainer(spec, cfg.Settings, setup, runDir);
+        var t = Open(runDir, setup, episodes);
         var latest = Path.Combine(runDir, "checkpoints", "latest");
         if (File.Exists(latest)) t.LoadCheckpoint(Path.Combine(runDir, "checkpoints", File.ReadAllText(latest).Trim()));
         else
@@ -186,6 +174,21 @@ public sealed class OnlineTrainer : IDisposable
         }
         return t;
     }
+
+    /// <summary>The run in <paramref name="runDir"/> as its config.json describes it, before any checkpoint is loaded (also used to deploy a run).</summary>
+    internal static OnlineTrainer Open(string runDir, OnlineSetup? setup = null, int? episodes = null)
+    {
+        var configPath = Path.Combine(runDir, "config.json");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"{runDir} is not a run folder (no config.json).", configPath);
+        var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
+                  ?? throw new InvalidDataException($"{configPath}: empty config.");
+        var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
+        return new OnlineTrainer(spec, cfg.Settings, setup, runDir);
+    }
+
+    /// <summary>The component options the run was configured with.</summary>
+    internal OnlineSettings Settings => _s;
 
     /// <summary>Episodes finished (and checkpoint-consistent) so far.</summary>
     public int EpisodesDone => _done;
@@ -302,7 +305,7 @@ public sealed class OnlineTrainer : IDisposable
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
         var arb = CloneArbitration(_s.Arbitration);
-        arb.Seed = HashCode.Combine(_spec.Seed, ep, 31);
+        arb.Seed = unchecked((_spec.Seed * 1_000_003 + ep) * 31 + 7); // not HashCode.Combine: randomised per process
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
         using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, _supervisor, Agent(), new FanOutEventSink(log, steps));
@@ -318,7 +321,8 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>Evaluation seeds (the same for every method of a seed).</summary>
     public static int EvalSeed(int seed, int i) => 2_000_000 + seed * 1000 + i;
 
-    private AgentComponents? Agent()
+    /// <summary>The agent over the current networks, with a fresh critic smoother and trigger (one per episode).</summary>
+    internal AgentComponents? Agent()
     {
         if (!AgentEnabled) return null;
         IValueCritic critic = _critic is not null ? _critic : new FailureProbabilityCritic(_failure!, ObservationLayout.ActionSize);
@@ -408,7 +412,7 @@ public sealed class OnlineTrainer : IDisposable
 
     // ---------------------------------------------------------------- checkpoints
 
-    private sealed record CheckpointState(int EpisodesDone, double LastSrEval, ulong[] MemoryIds, double WallSeconds);
+    internal sealed record CheckpointState(int EpisodesDone, double LastSrEval, ulong[] MemoryIds, double WallSeconds);
 
     private sealed record RunConfig(OnlineRunSpec Spec, OnlineSettings Settings);
 
@@ -432,12 +436,7 @@ public sealed class OnlineTrainer : IDisposable
 
     private void LoadCheckpoint(string dir)
     {
-        var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
-                 ?? throw new InvalidDataException($"{dir}/state.json is empty.");
-        _learner.Load(Path.Combine(dir, "learner"));
-        _critic?.Parameters.Load(Path.Combine(dir, "critic.safetensors"));
-        _failure?.Network.Load(Path.Combine(dir, "failure.safetensors"));
-        _recovery?.Net.Load(Path.Combine(dir, "recovery.safetensors"));
+        var st = LoadWeights(dir);
         _done = st.EpisodesDone;
         _lastSrEval = st.LastSrEval;
         _wallBase = st.WallSeconds;
@@ -465,6 +464,18 @@ public sealed class OnlineTrainer : IDisposable
         var tracesPath = Path.Combine(RunDirectory, "traces.json");
         if (File.Exists(tracesPath))
             _traces.AddRange((JsonSerializer.Deserialize<List<ValueTrace>>(File.ReadAllText(tracesPath), Json) ?? []).Where(t => t.Episode < _done));
+    }
+
+    /// <summary>The networks of checkpoint <paramref name="dir"/> (learner, critic or failure classifier, recovery policy); changes no file.</summary>
+    internal CheckpointState LoadWeights(string dir)
+    {
+        var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
+                 ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        _learner.Load(Path.Combine(dir, "learner"));
+        _critic?.Parameters.Load(Path.Combine(dir, "critic.safetensors"));
+        _failure?.Network.Load(Path.Combine(dir, "failure.safetensors"));
+        _recovery?.Net.Load(Path.Combine(dir, "recovery.safetensors"));
+        return st;
     }
 
     private IEnumerable<T> ReadLines<T>(string file)
