@@ -91,3 +91,20 @@ public sealed class FrameEmbeddingEnvironment(IEnvironment inner, ConvFrameEncod
         return x => map.TryGetValue(x, out var z) ? z : fallback.Encode(x);
     }
 }
+
+/// <summary>
+/// The loop's encoder under Online:Encoder=Conv: z precomputed by <see cref="FrameEmbeddingEnvironment"/>
+/// (<see cref="Observation.Embedding"/>) when present, else the frozen conv encoder on <see cref="Observation.Frame"/>
+/// (e.g. a served robot's camera, <c>rift serve --run</c>).
+/// </summary>
+public sealed class FrameEmbeddingEncoder(ConvFrameEncoder frames) : IFrameEncoder
+{
+    private readonly ExternalEmbeddingEncoder _precomputed = new(frames.Dimension);
+    public int Dimension => frames.Dimension;
+
+    public void Encode(Observation observation, Span<float> z)
+    {
+        if (observation.Embedding is not null) _precomputed.Encode(observation, z);
+        else frames.Encode(observation, z);
+    }
+}

@@ -68,13 +68,7 @@ public sealed class OnlineResult
 /// </summary>
 public sealed class OnlineTrainer : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = false,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    private static readonly JsonSerializerOptions Json = RiftJson.SnakeCase;
 
     private readonly OnlineRunSpec _spec;
     private readonly OnlineSettings _s;
@@ -108,7 +102,7 @@ public sealed class OnlineTrainer : IDisposable
         // Frames are rendered only where the agent looks at them (Online:Encoder=Conv with the agent enabled).
         (_env, _frames) = FrameEmbeddingEnvironment.Create(spec.Task, settings.Sim, AgentEnabled ? setup.FrameEncoder : null);
         _evalEnv = _frames is null ? _env : SimTasks.Create(spec.Task, settings.Sim);
-        _loopEncoder = _frames is null ? setup.Encoder : new ExternalEmbeddingEncoder(setup.EmbeddingSize);
+        _loopEncoder = setup.FrameEncoder is { } conv && AgentEnabled ? new FrameEmbeddingEncoder(conv) : setup.Encoder;
         _recEnv = new RecordingEnvironment(_frames is null ? _env : _frames);
         _supervisor = SimulatedSupervisor.For(_env, settings.Supervisor);
         var sac = settings.Sac.Clone();
@@ -176,13 +170,7 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>Continues the run in <paramref name="runDir"/> from its last checkpoint (from scratch if it has none).</summary>
     public static OnlineTrainer Resume(string runDir, OnlineSetup? setup = null, int? episodes = null)
     {
-        var configPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"{runDir} is not a run folder (no config.json).", configPath);
-        var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
-                  ?? throw new InvalidDataException($"{configPath}: empty config.");
-        var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
-        var t = new OnlineTrainer(spec, cfg.Settings, setup, runDir);
+        var t = Open(runDir, setup, episodes);
         var latest = Path.Combine(runDir, "checkpoints", "latest");
         if (File.Exists(latest)) t.LoadCheckpoint(Path.Combine(runDir, "checkpoints", File.ReadAllText(latest).Trim()));
         else
@@ -193,6 +181,21 @@ public sealed class OnlineTrainer : IDisposable
         }
         return t;
     }
+
+    /// <summary>The run in <paramref name="runDir"/> as its config.json describes it, before any checkpoint is loaded (also used to deploy a run).</summary>
+    internal static OnlineTrainer Open(string runDir, OnlineSetup? setup = null, int? episodes = null)
+    {
+        var configPath = Path.Combine(runDir, "config.json");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"{runDir} is not a run folder (no config.json).", configPath);
+        var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
+                  ?? throw new InvalidDataException($"{configPath}: empty config.");
+        var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
+        return new OnlineTrainer(spec, cfg.Settings, setup, runDir);
+    }
+
+    /// <summary>The component options the run was configured with.</summary>
+    internal OnlineSettings Settings => _s;
 
     /// <summary>Episodes finished (and checkpoint-consistent) so far.</summary>
     public int EpisodesDone => _done;
@@ -325,7 +328,8 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>Evaluation seeds (the same for every method of a seed).</summary>
     public static int EvalSeed(int seed, int i) => 2_000_000 + seed * 1000 + i;
 
-    private AgentComponents? Agent()
+    /// <summary>The agent over the current networks, with a fresh critic smoother and trigger (one per episode).</summary>
+    internal AgentComponents? Agent()
     {
         if (!AgentEnabled) return null;
         IValueCritic critic = _critic is not null ? _critic : new FailureProbabilityCritic(_failure!, ObservationLayout.ActionSize);
@@ -416,7 +420,7 @@ public sealed class OnlineTrainer : IDisposable
 
     // ---------------------------------------------------------------- checkpoints
 
-    private sealed record CheckpointState(int EpisodesDone, double LastSrEval, ulong[] MemoryIds, double WallSeconds);
+    internal sealed record CheckpointState(int EpisodesDone, double LastSrEval, ulong[] MemoryIds, double WallSeconds);
 
     private sealed record RunConfig(OnlineRunSpec Spec, OnlineSettings Settings);
 
@@ -440,12 +444,7 @@ public sealed class OnlineTrainer : IDisposable
 
     private void LoadCheckpoint(string dir)
     {
-        var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
-                 ?? throw new InvalidDataException($"{dir}/state.json is empty.");
-        _learner.Load(Path.Combine(dir, "learner"));
-        _critic?.Parameters.Load(Path.Combine(dir, "critic.safetensors"));
-        _failure?.Network.Load(Path.Combine(dir, "failure.safetensors"));
-        _recovery?.Net.Load(Path.Combine(dir, "recovery.safetensors"));
+        var st = LoadWeights(dir);
         _done = st.EpisodesDone;
         _lastSrEval = st.LastSrEval;
         _wallBase = st.WallSeconds;
@@ -473,6 +472,18 @@ public sealed class OnlineTrainer : IDisposable
         var tracesPath = Path.Combine(RunDirectory, "traces.json");
         if (File.Exists(tracesPath))
             _traces.AddRange((JsonSerializer.Deserialize<List<ValueTrace>>(File.ReadAllText(tracesPath), Json) ?? []).Where(t => t.Episode < _done));
+    }
+
+    /// <summary>The networks of checkpoint <paramref name="dir"/> (learner, critic or failure classifier, recovery policy); changes no file.</summary>
+    internal CheckpointState LoadWeights(string dir)
+    {
+        var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
+                 ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        _learner.Load(Path.Combine(dir, "learner"));
+        _critic?.Parameters.Load(Path.Combine(dir, "critic.safetensors"));
+        _failure?.Network.Load(Path.Combine(dir, "failure.safetensors"));
+        _recovery?.Net.Load(Path.Combine(dir, "recovery.safetensors"));
+        return st;
     }
 
     private IEnumerable<T> ReadLines<T>(string file)
