@@ -13,6 +13,26 @@ public class OnlineTrainerTests : IDisposable
 
     private static readonly Lazy<OnlineSetup> Setup = new(() => OnlineSetup.Build("push", 0, Tiny().Online, Tiny().Sim));
 
+    // A random frozen conv encoder (the architecture is what matters here, not its training), 12-d on 32×32 frames.
+    private static readonly Lazy<string> ConvWeights = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), "rift-online-tests-encoder-" + Environment.ProcessId + ".safetensors");
+        var net = new ConvEncoderNetwork(32, 4, 12, new Rng(3));
+        net.Save(path, net.Metadata());
+        return path;
+    });
+
+    private static readonly Lazy<OnlineSetup> ConvSetup = new(() => OnlineSetup.Build("push", 0, TinyConv().Online, TinyConv().Sim));
+
+    private static OnlineSettings TinyConv()
+    {
+        var s = Tiny();
+        s.Online.Encoder = OnlineEncoder.Conv;
+        s.Online.EncoderPath = ConvWeights.Value;
+        s.Sim.FrameSize = 32;
+        return s;
+    }
+
     private static OnlineSettings Tiny()
     {
         var s = new OnlineSettings();
@@ -71,16 +91,8 @@ public class OnlineTrainerTests : IDisposable
     [Fact]
     public void Run_ConvEncoder_AgentWorksInFrameEmbeddingSpace()
     {
-        // A random frozen conv encoder (the architecture is what matters here, not its training).
-        var weights = Path.Combine(_root, "encoder.safetensors");
-        Directory.CreateDirectory(_root);
-        var net = new ConvEncoderNetwork(32, 4, 12, new Rng(3));
-        net.Save(weights, net.Metadata());
-        var s = Tiny();
-        s.Online.Encoder = OnlineEncoder.Conv;
-        s.Online.EncoderPath = weights;
-        s.Sim.FrameSize = 32;
-        var setup = OnlineSetup.Build("push", 0, s.Online, s.Sim);
+        var s = TinyConv();
+        var setup = ConvSetup.Value;
         Assert.Equal(12, setup.EmbeddingSize);
         Assert.All(setup.Demos, d => Assert.Equal(d.Inputs.Count, d.Embeddings!.Count));
 
@@ -110,17 +122,23 @@ public class OnlineTrainerTests : IDisposable
         Assert.Contains("missing.safetensors", e.Message);
     }
 
-    [Fact]
-    public void Resume_CancelledAfterCheckpoint_ContinuesToSameEpisodesAsUninterrupted()
+    [Theory]
+    [InlineData(OnlineEncoder.State)]
+    [InlineData(OnlineEncoder.Conv)]
+    public void Resume_CancelledAfterCheckpoint_ContinuesToSameEpisodesAsUninterrupted(OnlineEncoder encoder)
     {
-        var spec = new OnlineRunSpec("push", OnlineMethod.Rift, 0, 4);
+        var conv = encoder == OnlineEncoder.Conv;
+        var settings = conv ? TinyConv() : Tiny();
+        var setup = conv ? ConvSetup.Value : Setup.Value;
+        // 5 episodes: the refit after episode 4 runs on experience reloaded from the run folder (with conv: its frame embeddings).
+        var spec = new OnlineRunSpec("push", OnlineMethod.Rift, 0, 5);
         var whole = Path.Combine(_root, "whole");
         OnlineResult full;
-        using (var t = OnlineTrainer.Create(spec, Tiny(), Setup.Value, whole)) full = t.Run();
+        using (var t = OnlineTrainer.Create(spec, settings, setup, whole)) full = t.Run();
 
         var cut = Path.Combine(_root, "cut");
         using var cts = new CancellationTokenSource();
-        using (var t = OnlineTrainer.Create(spec, Tiny(), Setup.Value, cut))
+        using (var t = OnlineTrainer.Create(spec, settings, setup, cut))
         {
             // Cancel while episode 3 starts: the checkpoint covers 2 episodes, the logs 3.
             var partial = t.Run(new SyncProgressShim(p => { if (p.EpisodesDone == 3 && p.Phase == "collect") cts.Cancel(); }), cts.Token);
@@ -129,13 +147,13 @@ public class OnlineTrainerTests : IDisposable
         }
         Assert.Equal("ep00002", File.ReadAllText(Path.Combine(cut, "checkpoints", "latest")));
 
-        using var resumed = OnlineTrainer.Resume(cut, Setup.Value);
+        using var resumed = OnlineTrainer.Resume(cut, setup);
         Assert.Equal(2, resumed.EpisodesDone);
         var r = resumed.Run();
         Assert.True(r.Completed);
-        Assert.Equal(new long[] { 0, 1, 2, 3 }, r.Episodes.Select(e => e.Episode));
-        Assert.Equal(4, r.Metrics["online/episodes"]);
-        Assert.Equal(4, EventLogReader.Read(Path.Combine(cut, "events.jsonl")).Count(e => e.Type == LoopEventType.EpisodeStarted));
+        Assert.Equal(new long[] { 0, 1, 2, 3, 4 }, r.Episodes.Select(e => e.Episode));
+        Assert.Equal(5, r.Metrics["online/episodes"]);
+        Assert.Equal(5, EventLogReader.Read(Path.Combine(cut, "events.jsonl")).Count(e => e.Type == LoopEventType.EpisodeStarted));
         // Same seeds, restored learner/critic/recovery state and per-episode loop seeds: the same episodes.
         Assert.Equal(full.Episodes.Select(e => (e.Steps, e.Success, e.HumanSteps, e.AgentSteps)), r.Episodes.Select(e => (e.Steps, e.Success, e.HumanSteps, e.AgentSteps)));
     }
