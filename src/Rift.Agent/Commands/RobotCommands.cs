@@ -113,6 +113,12 @@ public sealed class RobotCommands : ICommandProvider
             {
                 // Test a trained run against the robot and human it was trained with.
                 simOptions = agent.Settings.Sim;
+                if (agent.Settings.Online.Encoder == OnlineEncoder.Conv)
+                {
+                    // A run whose agent works on camera frames (train online's default) needs the robot to send them.
+                    simOptions = System.Text.Json.JsonSerializer.Deserialize<SimOptions>(System.Text.Json.JsonSerializer.Serialize(simOptions))!;
+                    simOptions.RenderFrames = true;
+                }
                 supervisorOptions = agent.Settings.Supervisor;
             }
             IBridgeSessionFactory Factory(BridgeOptions o) => agent is null ? new DefaultSessionFactory(o, loopOptions) : new DeployedSessionFactory(agent);

@@ -23,6 +23,7 @@ public sealed class OnlineSettings
     public SacOptions Sac { get; set; } = new();
     public RiftOptions Rift { get; set; } = new();
     public ReplayOptions Replay { get; set; } = new();
+    public HilSerlOptions HilSerl { get; set; } = new();
     public ArbitrationOptions Arbitration { get; set; } = new();
     public RiskTriggerOptions Trigger { get; set; } = new();
     public SimSupervisorOptions Supervisor { get; set; } = new();
@@ -73,6 +74,9 @@ public sealed class OnlineTrainer : IDisposable
     private readonly OnlineSettings _s;
     private readonly OnlineSetup _setup;
     private readonly SimEnvironment _env;
+    private readonly SimEnvironment _evalEnv;
+    private readonly FrameEmbeddingEnvironment? _frames;
+    private readonly IFrameEncoder _loopEncoder;
     private readonly RecordingEnvironment _recEnv;
     private readonly SimulatedSupervisor _supervisor;
     private readonly IOnlineLearner _learner;
@@ -95,22 +99,25 @@ public sealed class OnlineTrainer : IDisposable
         RunDirectory = runDir;
         Directory.CreateDirectory(runDir);
         var hidden = OnlineSetup.HiddenSizes(settings.Online.Hidden);
-        _env = SimTasks.Create(spec.Task, settings.Sim);
-        _recEnv = new RecordingEnvironment(_env);
+        // Frames are rendered only where the agent looks at them (Online:Encoder=Conv with the agent enabled).
+        (_env, _frames) = FrameEmbeddingEnvironment.Create(spec.Task, settings.Sim, AgentEnabled ? setup.FrameEncoder : null);
+        _evalEnv = _frames is null ? _env : SimTasks.Create(spec.Task, settings.Sim);
+        _loopEncoder = setup.FrameEncoder is { } conv && AgentEnabled ? new FrameEmbeddingEncoder(conv) : setup.Encoder;
+        _recEnv = new RecordingEnvironment(_frames is null ? _env : _frames);
         _supervisor = SimulatedSupervisor.For(_env, settings.Supervisor);
         var sac = settings.Sac.Clone();
         sac.Hidden = settings.Online.Hidden;
         sac.Seed = spec.Seed;
         _learner = spec.Method switch
         {
-            OnlineMethod.Hil => new HilSerlSacLearner(setup.Prior, sac, settings.Replay),
+            OnlineMethod.Hil => new HilSerlOnlineLearner(new HilSerlLearner(setup.Prior.InputSize, setup.Prior.ActionSize, sac, settings.HilSerl, settings.Replay, setup.Prior)),
             OnlineMethod.Prior => new FrozenPolicyLearner(setup.Prior),
             OnlineMethod.Rlif => new ResidualLearner(new ResidualSac(setup.Prior, sac, CloneRift(settings.Rift, omega: 0))),
             _ => new ResidualLearner(new ResidualSac(setup.Prior, sac, settings.Rift)),
         };
         if (!AgentEnabled) return;
 
-        var d = setup.Encoder.Dimension;
+        var d = setup.EmbeddingSize;
         _store = VectorStore.Open(new VectorStoreOptions { Path = Path.Combine(runDir, "memory"), Fsync = FsyncPolicy.None });
         _memory = new RecoveryMemory(_store, settings.Memory, d);
         _recovery = new GoalBcRecoveryPolicy(ObservationLayout.PolicyInputSize, d, ObservationLayout.ActionSize, hidden, spec.Seed + 11);
@@ -217,7 +224,7 @@ public sealed class OnlineTrainer : IDisposable
                 completed = false;
                 break;
             }
-            var exp = ExperienceEpisode.From(result.Record, ep, RolloutKind.Base);
+            var exp = ExperienceEpisode.From(result.Record, ep, RolloutKind.Base, _frames?.Embeddings);
             _experience.Add(exp);
             AppendLine("experience.jsonl", JsonSerializer.Serialize(exp, Json));
 
@@ -305,7 +312,7 @@ public sealed class OnlineTrainer : IDisposable
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
         var arb = CloneArbitration(_s.Arbitration);
-        arb.Seed = unchecked((_spec.Seed * 1_000_003 + ep) * 31 + 7); // not HashCode.Combine: randomised per process
+        arb.Seed = OnlineSetup.StableSeed(_spec.Seed, ep, 31);
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
         using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, _supervisor, Agent(), new FanOutEventSink(log, steps));
@@ -330,7 +337,7 @@ public sealed class OnlineTrainer : IDisposable
         IRiskTrigger trigger = _critic is not null
             ? new RiskTrigger(_s.Trigger)
             : new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = 1 - _s.Online.FailureThreshold, MinSamples = 1, CooldownSteps = _s.Trigger.CooldownSteps });
-        return new AgentComponents(_setup.Encoder, critic, trigger, _memory!, _recovery!);
+        return new AgentComponents(_loopEncoder, critic, trigger, _memory!, _recovery!);
     }
 
     /// <summary>SR: the learner's deterministic policy without any intervention (DESIGN.md §8).</summary>
@@ -342,7 +349,7 @@ public sealed class OnlineTrainer : IDisposable
         for (var i = 0; i < _s.Online.EvalEpisodes; i++)
         {
             using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, NoSupervisor.Instance);
-            var r = new EpisodeRunner(_env, loop).Run(i, EvalSeed(_spec.Seed, i));
+            var r = new EpisodeRunner(_evalEnv, loop).Run(i, EvalSeed(_spec.Seed, i));
             if (r.Record.Success) ok++;
         }
         return (double)ok / _s.Online.EvalEpisodes;
@@ -352,8 +359,8 @@ public sealed class OnlineTrainer : IDisposable
 
     private void InitialFit()
     {
-        if (_learner is HilSerlSacLearner hil)
-            hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
+        if (_learner is HilSerlOnlineLearner hil)
+            hil.Hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
                 .Select(t => new Transition { Input = t.Input, Action = t.Action, NextInput = t.NextInput, Reward = t.Reward, Terminated = t.Terminated, Controller = Controller.Human }));
         if (!AgentEnabled) return;
         Refit();
@@ -364,7 +371,7 @@ public sealed class OnlineTrainer : IDisposable
             for (var t = T; t > 0 && (double)t / T >= _s.Memory.MinTargetValue; t -= 4)
             {
                 var start = Math.Max(0, t - _s.Memory.MaxSpanSteps);
-                _memory!.TryInsert(new Memory.RecoverySegment(_spec.Task, _setup.Encoder.Encode(d.Inputs[t]), (float)start / T, (float)t / T, t - start, RecoverySource.Human, d.Episode, t));
+                _memory!.TryInsert(new Memory.RecoverySegment(_spec.Task, d.Z(t, _setup.Encoder), (float)start / T, (float)t / T, t - start, RecoverySource.Human, d.Episode, t));
             }
         }
     }
@@ -389,7 +396,7 @@ public sealed class OnlineTrainer : IDisposable
                 var firstHuman = e.Controllers.IndexOf(Controller.Human);
                 for (var t = 0; t < e.Actions.Count; t++)
                 {
-                    z.Add(_setup.Encoder.Encode(e.Inputs[t]));
+                    z.Add(e.Z(t, _setup.Encoder));
                     // Needs help: before a human takeover, or anywhere in a failed episode.
                     y.Add(firstHuman >= 0 ? t < firstHuman : !e.Success);
                 }
@@ -400,8 +407,9 @@ public sealed class OnlineTrainer : IDisposable
         // UniIntervene trains it on intervention segments; the demonstrations cover states no intervention has visited
         // yet. Intervention samples get half of the sampling mass once there are any (as HiL-SERL's 50/50 replay).
         var rng = new Random(seed);
+        var embed = FrameEmbeddingEnvironment.Lookup(all, _setup.Encoder);
         List<GoalSample> Samples(IEnumerable<List<Transition>> segs) =>
-            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, x => _setup.Encoder.Encode(x), _s.Memory.MaxSpanSteps, rng)).ToList();
+            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, embed, _s.Memory.MaxSpanSteps, rng)).ToList();
         var demo = Samples(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)));
         var interventions = Samples(_experience.SelectMany(e => e.Stretches(Controller.Human).Concat(e.Success ? e.Stretches(Controller.Agent) : [])));
         var gs = new List<GoalSample>(demo);
@@ -556,6 +564,7 @@ public sealed class OnlineTrainer : IDisposable
     {
         _memory?.Dispose();
         _store?.Dispose();
+        if (_evalEnv != _env) _evalEnv.Dispose();
         _env.Dispose();
     }
 }
