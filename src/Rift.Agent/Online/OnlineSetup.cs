@@ -18,12 +18,17 @@ public sealed class ExperienceEpisode
     public required List<float[]> Actions { get; init; }
     public required List<Controller> Controllers { get; init; }
 
-    /// <summary>From an <see cref="EpisodeRecord"/> as the loop collected it.</summary>
-    public static ExperienceEpisode From(EpisodeRecord r, long episode, RolloutKind kind)
+    /// <summary>Frame embeddings z_0..z_T under Online:Encoder=Conv; null when the agent works on the state embedding.</summary>
+    public List<float[]>? Embeddings { get; init; }
+
+    /// <summary>From an <see cref="EpisodeRecord"/> as the loop collected it (with the frame embeddings of its observations, if any).</summary>
+    public static ExperienceEpisode From(EpisodeRecord r, long episode, RolloutKind kind, IReadOnlyList<float[]>? embeddings = null)
     {
         var inputs = new List<float[]>(r.Steps + 1);
         foreach (var t in r.Transitions) inputs.Add(t.Input);
         if (r.Steps > 0) inputs.Add(r.Transitions[^1].NextInput);
+        if (embeddings is not null && embeddings.Count != inputs.Count)
+            throw new ArgumentException($"Episode {episode} has {inputs.Count} observations but {embeddings.Count} frame embeddings.", nameof(embeddings));
         return new ExperienceEpisode
         {
             Episode = episode,
@@ -32,15 +37,19 @@ public sealed class ExperienceEpisode
             Inputs = inputs,
             Actions = r.Transitions.Select(t => t.Action).ToList(),
             Controllers = r.Transitions.Select(t => t.Controller).ToList(),
+            Embeddings = embeddings?.ToList(),
         };
     }
+
+    /// <summary>z_t: the frame embedding when recorded, else the state embedding of input t.</summary>
+    public float[] Z(int t, StateFeatureEncoder encoder) => Embeddings?[t] ?? encoder.Encode(Inputs[t]);
 
     /// <summary>The critic's training view: embeddings z_0..z_T, proxy-value labels (t/T on success; human segments as fresh demos).</summary>
     public RolloutEpisode ToRollout(StateFeatureEncoder encoder)
     {
         var r = new RolloutEpisode { Kind = Kind, Seed = (int)Episode, Success = Success, InterventionStart = Controllers.IndexOf(Controller.Human) };
         foreach (var a in Actions) r.Actions.Add(a);
-        foreach (var x in Inputs) r.Embeddings.Add(encoder.Encode(x));
+        for (var t = 0; t < Inputs.Count; t++) r.Embeddings.Add(Z(t, encoder));
         return r;
     }
 
@@ -88,15 +97,39 @@ public sealed class OnlineSetup
     /// (rift, fa) and HiL-SERL's demo/intervention buffer — and the critic sees them as experience.
     /// </summary>
     public List<ExperienceEpisode> Takeovers { get; init; } = [];
+    /// <summary>The frozen frame encoder under Online:Encoder=Conv (demos and prior rollouts carry frame embeddings); null for State.</summary>
+    public ConvFrameEncoder? FrameEncoder { get; init; }
+
+    /// <summary>Dimension of the agent's embedding z.</summary>
+    public int EmbeddingSize => FrameEncoder?.Dimension ?? Encoder.Dimension;
+
+    /// <summary>
+    /// A seed mixed from <paramref name="parts"/> that is the same in every process (FNV-1a over the values;
+    /// <see cref="HashCode.Combine{T1, T2}"/> is randomised per process, which made runs unrepeatable across invocations).
+    /// </summary>
+    public static int StableSeed(params int[] parts)
+    {
+        var h = 2166136261u;
+        foreach (var p in parts)
+            for (var k = 0; k < 4; k++)
+            {
+                h ^= (uint)(p >> (8 * k)) & 0xFF;
+                h *= 16777619u;
+            }
+        return (int)(h & 0x7FFFFFFF);
+    }
 
     /// <summary>Demonstration seeds: disjoint from training (seed·100000 + episode) and evaluation seeds.</summary>
     public static int DemoSeed(int seed, int i) => 1_000_000 + seed * 1000 + i;
 
     public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null, SimSupervisorOptions? supervisor = null)
     {
-        using var env = SimTasks.Create(task, sim);
+        var frameEncoder = o.Encoder == OnlineEncoder.Conv ? FrameEmbeddingEnvironment.LoadEncoder(task, o.EncoderPath) : null;
+        var (simEnv, frames) = FrameEmbeddingEnvironment.Create(task, sim, frameEncoder);
+        using var _ = simEnv;
+        IEnvironment env = frames is null ? simEnv : frames;
         var expert = SimTasks.CreateExpert(task, sim);
-        var rng = new Random(StableHash.Combine(seed, 4242));
+        var rng = new Random(StableSeed(seed, 4242));
         status?.Invoke("demonstrations");
         var demos = new List<ExperienceEpisode>();
         var demoRecords = new List<EpisodeRecord>();
@@ -108,23 +141,24 @@ public sealed class OnlineSetup
                 for (var j = 0; j < a.Length; j++) a[j] = (float)Math.Clamp(a[j] + o.DemoNoise * Gaussian(rng), -1, 1);
             }, expert.Reset);
             demoRecords.Add(rec);
-            demos.Add(ExperienceEpisode.From(rec, -1 - i, RolloutKind.Expert));
+            demos.Add(ExperienceEpisode.From(rec, -1 - i, RolloutKind.Expert, frames?.Embeddings));
         }
         var encoder = StateFeatureEncoder.Fit(demoRecords, ObservationLayout.PolicyInputSize);
 
         status?.Invoke("prior π0 (behaviour cloning)");
-        var hidden = HiddenSizes(o.Hidden);
-        var prior = PriorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, hidden, o.PriorSteps, seed);
+        HiddenSizes(o.Hidden); // validates Online:Hidden with a clear message
+        var bc = new BcOptions { Hidden = o.Hidden, Steps = o.PriorSteps, Seed = seed, Loss = BcLoss.GaussianNll };
+        var prior = BehaviorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, bc);
 
         status?.Invoke("prior rollouts");
         var rollouts = new List<ExperienceEpisode>();
-        var policyRng = new Random(StableHash.Combine(seed, 77));
+        var policyRng = new Random(StableSeed(seed, 77));
         var successes = 0;
         for (var i = 0; i < o.PriorRollouts; i++)
         {
             var rec = Rollout(env, DemoSeed(seed, 500 + i), (obs, a) => prior.Act(obs.PolicyInput(), a, false, policyRng), () => { });
             if (rec.Success) successes++;
-            rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base));
+            rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base, frames?.Embeddings));
         }
 
         // Supervised π0 rollouts: the simulated human (takeover kind, otherwise the runs' settings) steps in where π0 stalls.
@@ -134,20 +168,21 @@ public sealed class OnlineSetup
             status?.Invoke("supervised π0 rollouts");
             var so = System.Text.Json.JsonSerializer.Deserialize<SimSupervisorOptions>(System.Text.Json.JsonSerializer.Serialize(supervisor))!;
             so.Kind = SupervisorKind.Takeover;
-            var human = SimulatedSupervisor.For(env, so);
+            var human = SimulatedSupervisor.For(simEnv, so);
             var frozen = new FrozenPolicyLearner(prior);
             for (var i = 0; i < o.SetupTakeoverEpisodes; i++)
             {
-                var arb = new ArbitrationOptions { DecisionDeadlineMs = 0, Seed = StableHash.Combine(seed, 900 + i) };
+                var arb = new ArbitrationOptions { DecisionDeadlineMs = 0, Seed = StableSeed(seed, 900 + i) };
                 using var loop = new ArbitrationLoop(arb, task, frozen, human);
                 var r = new EpisodeRunner(env, loop).Run(-2000 - i, DemoSeed(seed, 700 + i));
-                takeovers.Add(ExperienceEpisode.From(r.Record, -2000 - i, RolloutKind.Base));
+                takeovers.Add(ExperienceEpisode.From(r.Record, -2000 - i, RolloutKind.Base, frames?.Embeddings));
             }
         }
         return new OnlineSetup
         {
             Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts, Takeovers = takeovers,
             PriorTrainSuccess = o.PriorRollouts == 0 ? double.NaN : (double)successes / o.PriorRollouts,
+            FrameEncoder = frameEncoder,
         };
     }
 
@@ -188,27 +223,4 @@ public sealed class OnlineSetup
     }
 
     private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-}
-
-/// <summary>
-/// A seed mix that is the same in every process (<see cref="HashCode.Combine{T1,T2}"/> is randomised per process), so
-/// a run's demonstrations, π0 and episode randomness repeat across invocations and every condition of a benchmark
-/// sees the same draws.
-/// </summary>
-public static class StableHash
-{
-    public static int Combine(int a, int b, int c = 0)
-    {
-        unchecked
-        {
-            var h = 17u;
-            foreach (var v in new[] { a, b, c })
-            {
-                h ^= (uint)v;
-                h *= 0x9E3779B1u;
-                h ^= h >> 15;
-            }
-            return (int)(h & 0x7FFFFFFF);
-        }
-    }
 }
