@@ -203,6 +203,8 @@ public static class AgentBench
             settings.Supervisor.Kind = job.Condition.Supervisor;
             settings.Online.EvalEvery = profile.EvalEvery;
             settings.Online.EvalEpisodes = profile.EvalEpisodes;
+            // Only the final checkpoint: every 5 episodes × 105 runs of the full profile wrote ≈ 45 GB of replay buffers.
+            settings.Online.CheckpointEvery = 0;
             var spec = new OnlineRunSpec(job.Task, job.Condition.Method, job.Seed, profile.Episodes);
             var setup = setups[(job.Task, job.Seed)].Value;
             var runDir = Path.Combine(directory, "runs", $"{job.Task}__{job.Condition.Key}__{job.Seed}");
