@@ -180,6 +180,18 @@ public sealed class CriticCommands : ICommandProvider
 
     /// <summary>Labelled base-policy episodes with embeddings (seeds seed0, seed0+1, …).</summary>
     private static List<RolloutEpisode> LabelledEpisodes(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
+        IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null) =>
+        EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(task, "labelled", seed0, count, baseOpts, FrameOptions(sim),
+                eval.Horizon, eval.MinImprovement, EncoderBytes(task)),
+            () => CollectLabelled(task, sim, baseOpts, eval, encoder, count, seed0, onEpisode));
+
+    /// <summary>Episode cache folder (null when disabled; see <see cref="EpisodeCacheOptions"/>).</summary>
+    private static string? CacheDirectory(EpisodeCacheOptions o) =>
+        o.Enabled ? (Path.IsPathRooted(o.Directory) ? o.Directory : Path.Combine(RiftPaths.Root, o.Directory)) : null;
+
+    private static byte[] EncoderBytes(string task) => File.ReadAllBytes(ConvFrameEncoder.DefaultPath(task));
+
+    private static List<RolloutEpisode> CollectLabelled(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
         IFrameEncoder encoder, int count, int seed0, Action onEpisode)
     {
         using var env = SimTasks.Create(task, FrameOptions(sim));
@@ -218,7 +230,7 @@ public sealed class CriticCommands : ICommandProvider
     {
         var s = eo.NewScoring();
         var trigger = new LearnedRiskTrigger(head, threshold, cooldown);
-        foreach (var x in streams) s.Add(x.Labels, trigger.Firings(x.Q, x.Gain));
+        foreach (var x in streams) s.Add(x.Labels, trigger.Firings(x.Q, x.Gain, x.V0));
         return s;
     }
 
@@ -246,6 +258,7 @@ public sealed class CriticCommands : ICommandProvider
             var eo = host.Options<TriggerEvalOptions>();
             var sim = host.Options<SimOptions>();
             var baseOpts = host.Options<PerturbedExpertOptions>();
+            var cacheDir = CacheDirectory(host.Options<EpisodeCacheOptions>());
             var t = parse.GetValue(task)!;
             CheckTask(t);
             var s = parse.GetValue(seed);
@@ -263,22 +276,28 @@ public sealed class CriticCommands : ICommandProvider
                 // Data: expert demos, base-policy rollouts with failures, intervention segments (seeds 2M + ...).
                 var n = eo.ExpertEpisodes + eo.BaseEpisodes + eo.InterventionEpisodes;
                 var collect = ctx.AddTask($"rollouts {t}", maxValue: n);
-                using (var env = SimTasks.Create(t, FrameOptions(sim)))
+                var seed0 = 2_000_000 + s * 10_000;
+                train = EpisodeCache.GetOrCollect(cacheDir, $"{t}.critic", EpisodeCache.Key(t, "critic", seed0, eo.ExpertEpisodes, eo.BaseEpisodes, eo.InterventionEpisodes,
+                    baseOpts, FrameOptions(sim), EncoderBytes(t)), () =>
                 {
+                    var list = new List<RolloutEpisode>();
+                    using var env = SimTasks.Create(t, FrameOptions(sim));
                     var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(t, sim), baseOpts) { Encoder = encoder };
-                    var seed0 = 2_000_000 + s * 10_000;
                     for (var e = 0; e < n; e++)
                     {
                         var kind = e < eo.ExpertEpisodes ? RolloutKind.Expert : e < eo.ExpertEpisodes + eo.BaseEpisodes ? RolloutKind.Base : RolloutKind.Intervention;
-                        train.Add(collector.Run(kind, seed0 + e));
+                        list.Add(collector.Run(kind, seed0 + e));
                         collect.Increment(1);
                     }
-                }
+                    return list;
+                });
+                collect.Value = n;
                 var labelled = ctx.AddTask("labelled episodes (trigger)", maxValue: eo.TriggerEpisodes);
-                trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1));
+                trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir);
+                labelled.Value = eo.TriggerEpisodes;
 
                 // Critic: latent prediction + twin value heads.
-                var samples = CriticTrainer.Samples(train, co.Horizon);
+                var samples = CriticTrainer.Samples(train, co.Horizon, co.Proxy, co.GainHorizon);
                 var trainer = new CriticTrainer(critic, co, s);
                 var fit = ctx.AddTask("critic", maxValue: co.Steps);
                 double pl = 0, vl = 0;
@@ -293,7 +312,9 @@ public sealed class CriticCommands : ICommandProvider
                 metrics["critic/train_pred_loss"] = pl;
                 metrics["critic/train_value_loss"] = vl;
                 metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
-                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon));
+                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon));
+                metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
+                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon));
 
                 // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
                 var heads = ctx.AddTask("trigger heads", maxValue: 4);
@@ -303,8 +324,8 @@ public sealed class CriticCommands : ICommandProvider
                 var streams = trig.Select(e => Streams(e, critic, fc)).ToList();
                 var labels = trig.Select(e => (IReadOnlyList<bool>)e.Labels).ToList();
                 var allLabels = labels.SelectMany(l => l).ToList();
-                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true);
-                head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain)).ToList(), allLabels, lo);
+                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
+                head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), allLabels, lo);
                 heads.Increment(1);
                 headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s);
                 headNf.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), allLabels, lo);
@@ -416,13 +437,15 @@ public sealed class CriticCommands : ICommandProvider
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
             {
                 var bar = ctx.AddTask($"held-out episodes {t}", maxValue: n);
-                eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + parse.GetValue(seed) * 10_000, () => bar.Increment(1));
+                eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + parse.GetValue(seed) * 10_000, () => bar.Increment(1),
+                    CacheDirectory(host.Options<EpisodeCacheOptions>()));
+                bar.Value = n;
                 var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
                 List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                     streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
-                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon));
+                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon, critic.Proxy, critic.GainHorizon));
                 var primaryScore = eo.NewScoring();
-                foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain));
+                foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
                 var primary = primaryScore;
                 var dump = parse.GetValue(dumpOpt);
                 if (dump is not null) DumpStreams(dump, eps, streams, learned, new RiskTrigger(ro));
@@ -469,7 +492,7 @@ public sealed class CriticCommands : ICommandProvider
         for (var e = 0; e < eps.Count; e++)
         {
             var x = streams[e];
-            var fl = learned.Firings(x.Q, x.Gain).ToHashSet();
+            var fl = learned.Firings(x.Q, x.Gain, x.V0).ToHashSet();
             var fr = TriggerEvaluation.Firings(rules, x.Q).ToHashSet();
             for (var t = 0; t < x.Q.Length; t++)
                 sb.AppendLine(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3},{(fl.Contains(t) ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
@@ -485,7 +508,7 @@ public sealed class CriticCommands : ICommandProvider
     public static (double P99, double P50) CriticStepUs(CriticOptions co, LearnedTriggerOptions lo)
     {
         var monitor = new CriticRiskMonitor(new FutureValueCritic(1024, ObservationLayout.ActionSize, co, 1),
-            new LearnedRiskTrigger(new WindowTriggerHead(lo.WindowSize, lo.Hidden, 1, usesGain: true), 0.5, lo.CooldownSteps));
+            new LearnedRiskTrigger(new WindowTriggerHead(lo.WindowSize, lo.Hidden, 1, usesGain: true, usesCurrentValue: lo.UseCurrentValue), 0.5, lo.CooldownSteps));
         var rng = new Rng(7);
         var zs = new float[64][];
         for (var i = 0; i < zs.Length; i++)
