@@ -385,14 +385,18 @@ public sealed class CriticCommands : ICommandProvider
         var sb = new StringBuilder();
         sb.AppendLine(inv, $"# Future-conditioned value critic and triggers: {t}");
         sb.AppendLine();
-        sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
+        sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0, g), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
         sb.AppendLine(inv, $"- Encoder: `models/encoder/{t}.safetensors` (frozen), embedding {critic.EmbeddingSize}");
-        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); {critic.Parameters.ParameterCount()} parameters");
+        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_t]) ≈ v_(t+{co.GainHorizon}) − v_t; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
         sb.AppendLine(inv, $"- Critic data: {train.Count(e => e.Kind == RolloutKind.Expert)} expert demos, {train.Count(e => e.Kind == RolloutKind.Base)} base-policy rollouts ({train.Count(e => e.Kind == RolloutKind.Base && !e.Success)} failed), {train.Count(e => e.Kind == RolloutKind.Intervention)} intervention episodes (expert takeover after a lapse); {train.Sum(e => e.Steps)} steps; seeds {2_000_000 + s * 10_000}…");
-        sb.AppendLine("- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
-        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
-        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}); window K = {lo.WindowSize}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
-        sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}`");
+        sb.AppendLine(co.Proxy == ProxyValue.Progress
+            ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
+            : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
+        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_t) against v_(t+{co.GainHorizon}) − v_t (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
+        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
+        var defaults = new CriticOptions();
+        var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
+        sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");
         sb.AppendLine("- Load: `FutureValueCritic.Load(FutureValueCritic.DefaultPath(task))`, `LearnedRiskTrigger.Load(\"models/critic/{task}.trigger.safetensors\")`");
         sb.AppendLine();
         sb.AppendLine("| metric | value |");

@@ -89,7 +89,8 @@ public sealed class CriticTrainer
             g.Add(g.MseLoss(_c.V1.Forward(g, targetIn), valueFuture), g.MseLoss(_c.V2.Forward(g, targetIn), valueFuture)));
         lV = g.Add(lV, g.MseLoss(_c.V0.Forward(g, g.Detach(zn)), value));
 
-        // Gain head on [predicted future, current] latents (and on the real future as for V) against v_{t+H_g} − v_t.
+        // Gain head on [predicted future, current latent, action] against v_{t+H_g} − v_t. Only on the predicted ẑ: at run
+        // time G never sees a real future latent, and training it on one made it lean on detail the predictor cannot give.
         if (gain is not null)
         {
             var znSg = g.Detach(zn);
@@ -98,7 +99,7 @@ public sealed class CriticTrainer
                 var se = g.Square(g.Sub(pred, gain));
                 return g.Mean(gainWeight is null ? se : g.Mul(se, gainWeight));
             }
-            lV = g.Add(lV, g.Add(Weighted(_c.G.Forward(g, g.Concat(zHatSg, znSg, action))), Weighted(_c.G.Forward(g, g.Concat(targetIn, znSg, action)))));
+            lV = g.Add(lV, Weighted(_c.G.Forward(g, g.Concat(zHatSg, znSg, action))));
         }
         var total = g.Add(lPred, g.Scale(lV, (float)_o.ValueLossWeight));
         return (total, lPred, lV);

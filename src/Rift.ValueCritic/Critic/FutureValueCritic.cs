@@ -12,7 +12,7 @@ public sealed class CriticOptions
     public int Horizon { get; set; } = 3;
 
     /// <summary>
-    /// H_g, steps over which the gain head G([ẑ_{t+k}, n(z_t)]) predicts the proxy value's change, v_{t+H_g} − v_t.
+    /// H_g, steps over which the gain head G([ẑ_{t+k}, n(z_t), a_t]) predicts the proxy value's change, v_{t+H_g} − v_t.
     /// Default 10, the counterfactual label horizon (TriggerEval:Horizon): "progress over the next H steps".
     /// </summary>
     [Range(1, 1000)]
@@ -64,7 +64,7 @@ public sealed class CriticOptions
 /// UniIntervene's future-conditioned critic. The input embedding z is layer-normalised (no affine) so any encoder
 /// (built-in or robot-side) works at the same scale. Predictor: ẑ_{t+k} = n(z_t) + P([n(z_t), a_t]) (residual MLP
 /// with LayerNorm); twin value heads V₁, V₂ on ẑ; Q(s, a) = ½(V₁(ẑ) + V₂(ẑ)). A third head V₀(n(z_t)) without
-/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t)]) predicts how much the proxy
+/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t), a_t]) predicts how much the proxy
 /// value rises over the next H_g steps from the predicted future and the current latent (it needs the predictor, so
 /// the ablation has no gain). <see cref="Evaluate"/> and <see cref="EvaluateWithGain"/> are allocation-free.
 /// </summary>
@@ -126,7 +126,7 @@ public sealed class FutureValueCritic : IValueCritic
     /// <summary>Value of the current latent alone (ablation "w/o future prediction").</summary>
     public Mlp V0 { get; }
 
-    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t)]) ≈ v_{t+H_g} − v_t.</summary>
+    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t), a_t]) ≈ v_{t+H_g} − v_t.</summary>
     public Mlp G { get; }
 
     /// <summary>All weights: <c>predictor.*</c>, <c>v1.*</c>, <c>v2.*</c>, <c>v0.*</c>, <c>g.*</c>.</summary>
@@ -143,7 +143,7 @@ public sealed class FutureValueCritic : IValueCritic
     }
 
     /// <summary>
-    /// Q together with the predicted gain of the action, G([ẑ_{t+k}, n(z_t)]) ≈ v_{t+H_g} − v_t: the
+    /// Q together with the predicted gain of the action, G([ẑ_{t+k}, n(z_t), a_t]) ≈ v_{t+H_g} − v_t: the
     /// future-conditioned signal that separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or "losing
     /// ground" (gain &lt; 0) at the same value level. Allocation-free.
     /// </summary>

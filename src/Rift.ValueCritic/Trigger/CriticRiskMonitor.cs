@@ -43,7 +43,7 @@ public sealed class CriticRiskMonitor : IValueCritic
     /// <summary>Q of the last step.</summary>
     public float LastValue { get; private set; }
 
-    /// <summary>Predicted gain G([ẑ, n(z)]) of the last step.</summary>
+    /// <summary>Predicted gain G([ẑ, n(z), a]) of the last step.</summary>
     public float LastGain { get; private set; }
 
     /// <summary>Current-latent value V₀(z_t) of the last step (computed only for a learned trigger that uses it).</summary>
