@@ -20,6 +20,35 @@ public class ImitationTests
     }
 
     [Fact]
+    public void BehaviorCloning_GaussianNll_KeepsDemonstratorSpread()
+    {
+        // Pre-tanh actions u = 0.5x + N(0, 0.3²): the NLL clone must recover both the mode and σ ≈ 0.3.
+        var rng = new Rng(5);
+        var data = Enumerable.Range(0, 2000).Select(_ =>
+        {
+            var x = rng.Uniform(-1, 1);
+            return new Transition { Input = [x], Action = [MathF.Tanh(0.5f * x + 0.3f * (float)rng.NextNormal())], NextInput = [x], Controller = Controller.Human };
+        }).ToList();
+        var actor = BehaviorCloning.Train(data, 1, 1, new BcOptions { Hidden = "32,32", Steps = 600, BatchSize = 128, Loss = BcLoss.GaussianNll });
+        var g = new Graph();
+        var x0 = new Tensor([1, 1]);
+        x0.Span[0] = 0.6f;
+        var (mu, logStd) = actor.Forward(g, x0);
+        Assert.InRange(mu.Span[0], 0.2f, 0.4f);
+        Assert.InRange(MathF.Exp(logStd.Span[0]), 0.22f, 0.38f);
+    }
+
+    [Fact]
+    public void BehaviorCloning_GaussianNll_DiffersFromModeLoss()
+    {
+        var data = Enumerable.Range(0, 50).Select(i => TestUtil.T(i / 50f, 0.3f, c: Controller.Human)).ToList();
+        var o = new BcOptions { Hidden = "8", Steps = 5, BatchSize = 8 };
+        var mode = TestUtil.Flatten(BehaviorCloning.Train(data, 1, 1, o));
+        o.Loss = BcLoss.GaussianNll;
+        Assert.NotEqual(mode, TestUtil.Flatten(BehaviorCloning.Train(data, 1, 1, o)));
+    }
+
+    [Fact]
     public void Weights_HgDaggerAndIwr_FollowTheirRules()
     {
         var data = new List<Transition>

@@ -35,7 +35,15 @@ public sealed class BridgeOptions : IValidatableObject
     public string EventLogDirectory { get; set; } = "";
 
     /// <summary>
-    /// Base policy for sessions: "expert" (the task's scripted expert, with <see cref="PolicyNoise"/> when sampling;
+    /// Run folder of <c>rift train online</c> (runs/{task}__{method}__{seed}__{utc}) whose trained agent serves every
+    /// session: the learned policy (deterministic), encoder, critic, trigger, recovery memory (read-only) and recovery
+    /// policy at <c>checkpoints/latest</c>, with the run's loop options. Same as <c>rift serve --run</c>. Default empty:
+    /// sessions run the stand-in <see cref="Policy"/> without agent.
+    /// </summary>
+    public string Run { get; set; } = "";
+
+    /// <summary>
+    /// Stand-in base policy for sessions when no <see cref="Run"/> is served: "expert" (the task's scripted expert, with <see cref="PolicyNoise"/> when sampling;
     /// a stand-in until a trained policy is loaded) or "zero" (hold still). Default expert.
     /// </summary>
     [Required]

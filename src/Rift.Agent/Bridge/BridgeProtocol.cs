@@ -17,13 +17,8 @@ public static class BridgeProtocol
     public const int Version = 1;
     public const string Path = "/bridge";
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
-        MaxDepth = 16,
-    };
+    /// <summary>Rift's snake_case JSON (<see cref="RiftJson.SnakeCase"/>) with a nesting limit for untrusted input.</summary>
+    public static readonly JsonSerializerOptions Json = new(RiftJson.SnakeCase) { MaxDepth = 16 };
 
     public static byte[] Serialize<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, Json);
 

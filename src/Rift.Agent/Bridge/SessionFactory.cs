@@ -99,3 +99,23 @@ public sealed class ExpertPolicy(IExpert expert, double noise) : IPolicy
         }
     }
 }
+
+/// <summary>
+/// The session factory of <c>rift serve --run RUN_DIR</c>: every robot session runs the trained agent of
+/// <see cref="Online.DeployedAgent"/> (its own loop, critic smoother and trigger; shared networks and read-only memory).
+/// A hello for another task or other sizes is refused naming what the run expects.
+/// </summary>
+public sealed class DeployedSessionFactory(Online.DeployedAgent agent) : IBridgeSessionFactory
+{
+    public Online.DeployedAgent Agent { get; } = agent ?? throw new ArgumentNullException(nameof(agent));
+
+    public SessionComponents Create(SessionRequest request)
+    {
+        if (request.Task != Agent.Task)
+            throw new BridgeProtocolException("unknown_task", $"this server serves the {Agent.Task} agent of run {Path.GetFileName(Agent.RunDirectory)}, the robot announced task '{request.Task}'");
+        if (request.ActionSize != Agent.ActionSize || request.PolicyInputSize != Agent.InputSize)
+            throw new BridgeProtocolException("bad_hello",
+                $"the {Agent.Task} agent takes action_size {Agent.ActionSize} and policy_input_size {Agent.InputSize}, the robot announced {request.ActionSize} and {request.PolicyInputSize}");
+        return Agent.Session(request.Seed);
+    }
+}

@@ -26,7 +26,7 @@ public sealed class OnlineCommands : ICommandProvider
         };
         cmd.SetAction((parse, ct) =>
         {
-            using var host = RiftHost.Build(OnlineDefaults.With(null));
+            using var host = RiftHost.Build(OnlineDefaults.With(OnlineDefaults.TrainOnlineKeys));
             var settings = OnlineDefaults.Settings(host);
             OnlineRunSpec spec;
             OnlineTrainer trainer;

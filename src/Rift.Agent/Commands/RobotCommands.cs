@@ -9,6 +9,7 @@ using Rift.Agent.Cli;
 using Rift.Agent.Events;
 using Rift.Agent.Frames;
 using Rift.Agent.Loop;
+using Rift.Agent.Online;
 using Rift.Sim;
 using Rift.Sim.Supervisors;
 using Spectre.Console;
@@ -27,12 +28,17 @@ public sealed class RobotCommands : ICommandProvider
 
     private static Command ServeCommand()
     {
-        var cmd = new Command("serve", "Serve the robot bridge (WebSocket /bridge, docs/robot.md) and the operator console (/console) until Ctrl+C. Options: --Bridge:Urls, --Bridge:Token, ...");
+        var run = RunOption("Serve the trained agent of this run folder of 'rift train online' (checkpoints/latest; same as --Bridge:Run). Without it sessions run the stand-in --Bridge:Policy.");
+        var cmd = new Command("serve", "Serve the robot bridge (WebSocket /bridge, docs/robot.md) and the operator console (/console) until Ctrl+C. Options: --run RUN_DIR, --Bridge:Urls, --Bridge:Token, ...")
+        {
+            run,
+        };
         cmd.SetAction(async (parse, ct) =>
         {
             using var host = RiftHost.Build();
             var options = host.Options<BridgeOptions>();
-            var factory = new DefaultSessionFactory(options, host.Options<ArbitrationOptions>());
+            using var agent = LoadAgent(parse.GetValue(run) ?? options.Run, null);
+            IBridgeSessionFactory factory = agent is null ? new DefaultSessionFactory(options, host.Options<ArbitrationOptions>()) : new DeployedSessionFactory(agent);
             var cameraOptions = host.Options<CameraOptions>();
             using var camera = string.IsNullOrWhiteSpace(cameraOptions.Input) ? null : new FfmpegFrameSource(cameraOptions);
             await using var server = new BridgeServer(options, factory, host.Options<EventLogOptions>(), host.Services.GetRequiredService<ILoggerFactory>(), camera);
@@ -41,6 +47,9 @@ public sealed class RobotCommands : ICommandProvider
             var token = string.IsNullOrEmpty(options.Token) ? "" : "?token=…";
             foreach (var a in server.Addresses)
                 AnsiConsole.MarkupLine($"bridge [green]{Markup.Escape(a.Replace("http", "ws"))}{BridgeProtocol.Path}[/]   console [green]{Markup.Escape(a)}/console{Markup.Escape(token)}[/]");
+            AnsiConsole.MarkupLine(agent is null
+                ? $"sessions run the stand-in policy [yellow]{Markup.Escape(options.Policy)}[/] without agent (serve a trained run with --run RUN_DIR)"
+                : $"serving run [blue]{Markup.Escape(agent.RunDirectory)}[/]: task {Markup.Escape(agent.Task)}, method {OnlineTrainer.MethodName(agent.Spec.Method)}, checkpoint {agent.Checkpoint} ({agent.EpisodesTrained} episodes), agent {(agent.HasAgent ? $"on, memory {agent.Memory!.Count} items (read-only)" : "off")}");
             AnsiConsole.MarkupLine($"event logs in [grey]{Markup.Escape(server.EventLogDirectory)}[/]; Ctrl+C stops");
             // Stop on Ctrl+C (SIGINT), SIGTERM (systemd, docker stop) or SIGQUIT: close the sessions (each robot's episode
             // ends, its event log is flushed), then Kestrel.
@@ -80,9 +89,10 @@ public sealed class RobotCommands : ICommandProvider
         var stepDelay = new Option<int>("--step-delay-ms") { Description = "Pause per step (to watch the console).", DefaultValueFactory = _ => 0 };
         var pngFrames = new Option<bool>("--png-frames") { Description = "Send camera frames (with --Sim:RenderFrames=true) as PNG instead of raw rgb24." };
         var compare = new Option<bool>("--compare") { Description = "Also run the same episodes in process (EpisodeRunner) and report the differences (bridge/max_abs_diff)." };
+        var run = RunOption("Trained run folder: serves it on the in-process server (without --url), runs it for --compare (give the run the --url server serves), and simulates the run's own robot and human (Sim, SimSupervisor of its config.json).");
         var cmd = new Command("sim-client", "Drive a simulated task through the robot bridge with a simulated human (--SimSupervisor:*) on the robot side; reports the online/* metrics.")
         {
-            task, episodes, seed, json, url, token, evalEpisodes, stepDelay, compare, pngFrames,
+            task, episodes, seed, json, url, token, evalEpisodes, stepDelay, compare, pngFrames, run,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -98,6 +108,20 @@ public sealed class RobotCommands : ICommandProvider
             var supervisorOptions = host.Options<SimSupervisorOptions>();
             var settings = new SimRunSettings(t, n, parse.GetValue(seed), ne, parse.GetValue(stepDelay));
             var log = host.Services.GetRequiredService<ILoggerFactory>();
+            using var agent = LoadAgent(parse.GetValue(run), t);
+            if (agent is not null)
+            {
+                // Test a trained run against the robot and human it was trained with.
+                simOptions = agent.Settings.Sim;
+                if (agent.Settings.Online.Encoder == OnlineEncoder.Conv)
+                {
+                    // A run whose agent works on camera frames (train online's default) needs the robot to send them.
+                    simOptions = System.Text.Json.JsonSerializer.Deserialize<SimOptions>(System.Text.Json.JsonSerializer.Serialize(simOptions))!;
+                    simOptions.RenderFrames = true;
+                }
+                supervisorOptions = agent.Settings.Supervisor;
+            }
+            IBridgeSessionFactory Factory(BridgeOptions o) => agent is null ? new DefaultSessionFactory(o, loopOptions) : new DeployedSessionFactory(agent);
 
             BridgeServer? server = null;
             Uri target;
@@ -114,7 +138,7 @@ public sealed class RobotCommands : ICommandProvider
                     Urls = "http://127.0.0.1:0", Token = bridgeOptions.Token, EventLogDirectory = bridgeOptions.EventLogDirectory, Policy = bridgeOptions.Policy,
                     PolicyNoise = bridgeOptions.PolicyNoise, MaxMessageBytes = bridgeOptions.MaxMessageBytes, LatchEStop = bridgeOptions.LatchEStop,
                 };
-                server = new BridgeServer(local, new DefaultSessionFactory(local, loopOptions), host.Options<EventLogOptions>(), log);
+                server = new BridgeServer(local, Factory(local), host.Options<EventLogOptions>(), log);
                 await server.StartAsync(ct);
                 target = server.BaseUri;
             }
@@ -137,7 +161,7 @@ public sealed class RobotCommands : ICommandProvider
                         var bar2 = ctx.AddTask($"{t} in process", maxValue: n + ne);
                         using var env2 = SimTasks.Create(t, simOptions);
                         var request = new SessionRequest(t, "in-process", env2.Spec.ActionSize, env2.Spec.PolicyInputSize, settings.Seed);
-                        var components = new DefaultSessionFactory(bridgeOptions, loopOptions).Create(request);
+                        var components = Factory(bridgeOptions).Create(request);
                         inProcess = SimRobot.RunInProcess(env2, SimulatedSupervisor.For(env2, supervisorOptions), components, settings, _ => bar2.Increment(1));
                     }
                 });
@@ -183,6 +207,24 @@ public sealed class RobotCommands : ICommandProvider
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    private static Option<string?> RunOption(string description) => new("--run") { Description = description };
+
+    /// <summary>The trained agent of <paramref name="runDir"/> (null when empty), with a status line while the run's setup is rebuilt.</summary>
+    private static DeployedAgent? LoadAgent(string? runDir, string? task)
+    {
+        if (string.IsNullOrWhiteSpace(runDir)) return null;
+        DeployedAgent? agent = null;
+        try
+        {
+            AnsiConsole.Status().Start($"loading run {runDir} (rebuilding its setup, loading checkpoints/latest)", _ => agent = DeployedAgent.Load(runDir, task));
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException)
+        {
+            throw new RiftUserException($"cannot serve run {runDir}: {e.Message}");
+        }
+        return agent;
     }
 
     private static Command CameraCommand()

@@ -114,12 +114,7 @@ public sealed record LoopEvent
 /// <summary>The event log's JSON settings: snake_case names and enum values, nulls omitted.</summary>
 public static class EventJson
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
-    };
+    public static readonly JsonSerializerOptions Options = RiftJson.SnakeCase;
 }
 
 /// <summary>Receives the loop's events as they happen. Implementations must not block (the e-stop path appends).</summary>

@@ -36,68 +36,18 @@ public sealed class ResidualLearner(ResidualSac sac) : IOnlineLearner
     public void Load(string directory) => Sac.Load(directory);
 }
 
-/// <summary>
-/// HiL-SERL-style SAC (DESIGN.md §6): actor initialised from π0, sparse success reward, human takeover transitions in
-/// both an online and an intervention buffer with every batch sampled 50/50 (RLPD), 2 critic updates per actor update,
-/// target entropy −|A|/2. Terminations stop the bootstrap; truncations (time limit, interventions) do not.
-/// </summary>
-public sealed class HilSerlSacLearner : IOnlineLearner
+/// <summary>HiL-SERL (Rift.Learning <see cref="HilSerlLearner"/>, actor initialised from π0); counts online transitions only.</summary>
+public sealed class HilSerlOnlineLearner(HilSerlLearner hil) : IOnlineLearner
 {
-    private readonly Rng _rng;
-    private readonly Batch _batch;
-
-    public HilSerlSacLearner(TanhGaussianActor prior, SacOptions sac, ReplayOptions replay)
-    {
-        var o = sac.Clone();
-        o.CriticActorRatio = 2;
-        o.TargetEntropyPerDimension = -0.5;
-        Sac = new Sac(prior.InputSize, prior.ActionSize, o);
-        Sac.Actor.CopyFrom(prior);
-        Replay = new MixedReplay(replay, prior.InputSize, prior.ActionSize);
-        _rng = new Rng(unchecked(sac.Seed * 7919 + 29));
-        _batch = new Batch(o.BatchSize, prior.InputSize, prior.ActionSize);
-    }
-
-    public Sac Sac { get; }
-    public MixedReplay Replay { get; private set; }
-    public int InputSize => Sac.InputSize;
-    public int ActionSize => Sac.ActionSize;
-    public long Stored => Replay.Online.Added;
-    public void Act(ReadOnlySpan<float> input, Span<float> action, bool deterministic, Random rng) => Sac.Act(input, action, deterministic, rng);
-    public void Observe(Transition transition) => Replay.Add(transition);
-
-    /// <summary>HiL-SERL's demo buffer: offline demonstrations go to the intervention buffer only.</summary>
-    public void Preload(IEnumerable<Transition> demonstrations)
-    {
-        foreach (var t in demonstrations) Replay.Interventions.Add(t);
-    }
-
-    public Dictionary<string, double>? Update()
-    {
-        Replay.Sample(_batch, _rng);
-        // Sparse success reward (the environment's reward is 1 on the success step, which terminates).
-        for (var i = 0; i < _batch.Size; i++)
-        {
-            _batch.Rewards[i] = _batch.TaskRewards[i];
-            _batch.Bootstrap[i] = _batch.Terminated[i] > 0 ? 0f : 1f;
-        }
-        return Sac.Update(_batch);
-    }
-
-    public void Save(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        Sac.Save(directory);
-        Replay.Save(directory);
-        Checkpoint.WriteJson(Path.Combine(directory, "hil_state.json"), new LearnerState { Rng = _rng.GetState() });
-    }
-
-    public void Load(string directory)
-    {
-        Sac.Load(directory);
-        Replay = MixedReplay.Load(directory, Replay.Options);
-        _rng.SetState(Checkpoint.ReadJson<LearnerState>(Path.Combine(directory, "hil_state.json")).Rng);
-    }
+    public HilSerlLearner Hil { get; } = hil;
+    public int InputSize => Hil.InputSize;
+    public int ActionSize => Hil.ActionSize;
+    public long Stored => Hil.Replay.Online.Added;
+    public void Act(ReadOnlySpan<float> input, Span<float> action, bool deterministic, Random rng) => Hil.Act(input, action, deterministic, rng);
+    public void Observe(Transition transition) => Hil.Observe(transition);
+    public Dictionary<string, double>? Update() => Hil.Update();
+    public void Save(string directory) => Hil.Save(directory);
+    public void Load(string directory) => Hil.Load(directory);
 }
 
 /// <summary>The prior π0 alone: stores nothing, never updates.</summary>

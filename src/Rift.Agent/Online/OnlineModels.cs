@@ -74,40 +74,6 @@ public sealed class StateFeatureEncoder : IFrameEncoder
     }
 }
 
-/// <summary>
-/// Behaviour cloning of a tanh-Gaussian actor: Gaussian negative log-likelihood of the pre-tanh expert action, so the
-/// actor learns the demonstrator's spread as well as its mode (SAC samples from it).
-/// </summary>
-public static class PriorCloning
-{
-    public static TanhGaussianActor Train(IReadOnlyList<Transition> data, int inputSize, int actionSize, int[] hidden, int steps, int seed, int batch = 256, float lr = 1e-3f)
-    {
-        if (data.Count == 0) throw new ArgumentException("PriorCloning.Train needs demonstration transitions.", nameof(data));
-        var rng = new Rng(seed);
-        var actor = new TanhGaussianActor(inputSize, actionSize, hidden, rng);
-        var opt = new Adam(actor.Net.Parameters(), lr);
-        var x = new Tensor([batch, inputSize]);
-        var u = new Tensor([batch, actionSize]);
-        var g = new Graph();
-        for (var s = 0; s < steps; s++)
-        {
-            for (var i = 0; i < batch; i++)
-            {
-                var t = data[rng.NextInt(data.Count)];
-                t.Input.CopyTo(x.Span.Slice(i * inputSize, inputSize));
-                for (var j = 0; j < actionSize; j++) u.Span[i * actionSize + j] = MathF.Atanh(Math.Clamp(t.Action[j], -0.97f, 0.97f));
-            }
-            g.Reset();
-            var (mu, logStd) = actor.Forward(g, x);
-            var nll = g.Mean(g.Add(logStd, g.Scale(g.Square(g.Mul(g.Sub(u, mu), g.Exp(g.Neg(logStd)))), 0.5f)));
-            opt.ZeroGrad();
-            g.Backward(nll);
-            opt.Step();
-        }
-        return actor;
-    }
-}
-
 /// <summary>One hindsight-labelled recovery segment: inputs, actions and the goal embedding each step was heading to.</summary>
 public sealed record GoalSample(float[] Input, float[] Goal, float[] Action);
 

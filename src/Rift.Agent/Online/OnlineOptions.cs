@@ -87,6 +87,16 @@ public sealed class OnlineOptions
     [Range(0.0, 0.99)]
     public double ValueSmoothing { get; set; } = 0.5;
 
+    /// <summary>
+    /// The agent's embedding space (critic, recovery memory, recovery goals): <c>State</c> = proprio and object state
+    /// standardised (no rendering), <c>Conv</c> = every step's camera frame rendered and encoded by the frozen conv
+    /// encoder. The SAC policy always takes the state input. Default State.
+    /// </summary>
+    public OnlineEncoder Encoder { get; set; } = OnlineEncoder.State;
+
+    /// <summary>Weights of the frozen frame encoder under Encoder=Conv (empty: models/encoder/{task}.safetensors). Default "".</summary>
+    public string EncoderPath { get; set; } = "";
+
     /// <summary>Folder that holds run folders. Default "runs".</summary>
     [Required]
     public string RunsDirectory { get; set; } = "runs";

@@ -16,12 +16,17 @@ public sealed class ExperienceEpisode
     public required List<float[]> Actions { get; init; }
     public required List<Controller> Controllers { get; init; }
 
-    /// <summary>From an <see cref="EpisodeRecord"/> as the loop collected it.</summary>
-    public static ExperienceEpisode From(EpisodeRecord r, long episode, RolloutKind kind)
+    /// <summary>Frame embeddings z_0..z_T under Online:Encoder=Conv; null when the agent works on the state embedding.</summary>
+    public List<float[]>? Embeddings { get; init; }
+
+    /// <summary>From an <see cref="EpisodeRecord"/> as the loop collected it (with the frame embeddings of its observations, if any).</summary>
+    public static ExperienceEpisode From(EpisodeRecord r, long episode, RolloutKind kind, IReadOnlyList<float[]>? embeddings = null)
     {
         var inputs = new List<float[]>(r.Steps + 1);
         foreach (var t in r.Transitions) inputs.Add(t.Input);
         if (r.Steps > 0) inputs.Add(r.Transitions[^1].NextInput);
+        if (embeddings is not null && embeddings.Count != inputs.Count)
+            throw new ArgumentException($"Episode {episode} has {inputs.Count} observations but {embeddings.Count} frame embeddings.", nameof(embeddings));
         return new ExperienceEpisode
         {
             Episode = episode,
@@ -30,15 +35,19 @@ public sealed class ExperienceEpisode
             Inputs = inputs,
             Actions = r.Transitions.Select(t => t.Action).ToList(),
             Controllers = r.Transitions.Select(t => t.Controller).ToList(),
+            Embeddings = embeddings?.ToList(),
         };
     }
+
+    /// <summary>z_t: the frame embedding when recorded, else the state embedding of input t.</summary>
+    public float[] Z(int t, StateFeatureEncoder encoder) => Embeddings?[t] ?? encoder.Encode(Inputs[t]);
 
     /// <summary>The critic's training view: embeddings z_0..z_T, proxy-value labels (t/T on success; human segments as fresh demos).</summary>
     public RolloutEpisode ToRollout(StateFeatureEncoder encoder)
     {
         var r = new RolloutEpisode { Kind = Kind, Seed = (int)Episode, Success = Success, InterventionStart = Controllers.IndexOf(Controller.Human) };
         foreach (var a in Actions) r.Actions.Add(a);
-        foreach (var x in Inputs) r.Embeddings.Add(encoder.Encode(x));
+        for (var t = 0; t < Inputs.Count; t++) r.Embeddings.Add(Z(t, encoder));
         return r;
     }
 
@@ -80,14 +89,39 @@ public sealed class OnlineSetup
     public required List<ExperienceEpisode> PriorRollouts { get; init; }
     public required double PriorTrainSuccess { get; init; }
 
+    /// <summary>The frozen frame encoder under Online:Encoder=Conv (demos and prior rollouts carry frame embeddings); null for State.</summary>
+    public ConvFrameEncoder? FrameEncoder { get; init; }
+
+    /// <summary>Dimension of the agent's embedding z.</summary>
+    public int EmbeddingSize => FrameEncoder?.Dimension ?? Encoder.Dimension;
+
+    /// <summary>
+    /// A seed mixed from <paramref name="parts"/> that is the same in every process (FNV-1a over the values;
+    /// <see cref="HashCode.Combine{T1, T2}"/> is randomised per process, which made runs unrepeatable across invocations).
+    /// </summary>
+    public static int StableSeed(params int[] parts)
+    {
+        var h = 2166136261u;
+        foreach (var p in parts)
+            for (var k = 0; k < 4; k++)
+            {
+                h ^= (uint)(p >> (8 * k)) & 0xFF;
+                h *= 16777619u;
+            }
+        return (int)(h & 0x7FFFFFFF);
+    }
+
     /// <summary>Demonstration seeds: disjoint from training (seed·100000 + episode) and evaluation seeds.</summary>
     public static int DemoSeed(int seed, int i) => 1_000_000 + seed * 1000 + i;
 
     public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null)
     {
-        using var env = SimTasks.Create(task, sim);
+        var frameEncoder = o.Encoder == OnlineEncoder.Conv ? FrameEmbeddingEnvironment.LoadEncoder(task, o.EncoderPath) : null;
+        var (simEnv, frames) = FrameEmbeddingEnvironment.Create(task, sim, frameEncoder);
+        using var _ = simEnv;
+        IEnvironment env = frames is null ? simEnv : frames;
         var expert = SimTasks.CreateExpert(task, sim);
-        var rng = new Random(HashCode.Combine(seed, 4242));
+        var rng = new Random(StableSeed(seed, 4242));
         status?.Invoke("demonstrations");
         var demos = new List<ExperienceEpisode>();
         var demoRecords = new List<EpisodeRecord>();
@@ -99,28 +133,30 @@ public sealed class OnlineSetup
                 for (var j = 0; j < a.Length; j++) a[j] = (float)Math.Clamp(a[j] + o.DemoNoise * Gaussian(rng), -1, 1);
             }, expert.Reset);
             demoRecords.Add(rec);
-            demos.Add(ExperienceEpisode.From(rec, -1 - i, RolloutKind.Expert));
+            demos.Add(ExperienceEpisode.From(rec, -1 - i, RolloutKind.Expert, frames?.Embeddings));
         }
         var encoder = StateFeatureEncoder.Fit(demoRecords, ObservationLayout.PolicyInputSize);
 
         status?.Invoke("prior π0 (behaviour cloning)");
-        var hidden = HiddenSizes(o.Hidden);
-        var prior = PriorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, hidden, o.PriorSteps, seed);
+        HiddenSizes(o.Hidden); // validates Online:Hidden with a clear message
+        var bc = new BcOptions { Hidden = o.Hidden, Steps = o.PriorSteps, Seed = seed, Loss = BcLoss.GaussianNll };
+        var prior = BehaviorCloning.Train(demoRecords.SelectMany(d => d.Transitions).ToList(), ObservationLayout.PolicyInputSize, ObservationLayout.ActionSize, bc);
 
         status?.Invoke("prior rollouts");
         var rollouts = new List<ExperienceEpisode>();
-        var policyRng = new Random(HashCode.Combine(seed, 77));
+        var policyRng = new Random(StableSeed(seed, 77));
         var successes = 0;
         for (var i = 0; i < o.PriorRollouts; i++)
         {
             var rec = Rollout(env, DemoSeed(seed, 500 + i), (obs, a) => prior.Act(obs.PolicyInput(), a, false, policyRng), () => { });
             if (rec.Success) successes++;
-            rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base));
+            rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base, frames?.Embeddings));
         }
         return new OnlineSetup
         {
             Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts,
             PriorTrainSuccess = o.PriorRollouts == 0 ? double.NaN : (double)successes / o.PriorRollouts,
+            FrameEncoder = frameEncoder,
         };
     }
 

@@ -23,6 +23,7 @@ public sealed class OnlineSettings
     public SacOptions Sac { get; set; } = new();
     public RiftOptions Rift { get; set; } = new();
     public ReplayOptions Replay { get; set; } = new();
+    public HilSerlOptions HilSerl { get; set; } = new();
     public ArbitrationOptions Arbitration { get; set; } = new();
     public RiskTriggerOptions Trigger { get; set; } = new();
     public SimSupervisorOptions Supervisor { get; set; } = new();
@@ -67,18 +68,15 @@ public sealed class OnlineResult
 /// </summary>
 public sealed class OnlineTrainer : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = false,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    private static readonly JsonSerializerOptions Json = RiftJson.SnakeCase;
 
     private readonly OnlineRunSpec _spec;
     private readonly OnlineSettings _s;
     private readonly OnlineSetup _setup;
     private readonly SimEnvironment _env;
+    private readonly SimEnvironment _evalEnv;
+    private readonly FrameEmbeddingEnvironment? _frames;
+    private readonly IFrameEncoder _loopEncoder;
     private readonly RecordingEnvironment _recEnv;
     private readonly SimulatedSupervisor _supervisor;
     private readonly IOnlineLearner _learner;
@@ -101,22 +99,25 @@ public sealed class OnlineTrainer : IDisposable
         RunDirectory = runDir;
         Directory.CreateDirectory(runDir);
         var hidden = OnlineSetup.HiddenSizes(settings.Online.Hidden);
-        _env = SimTasks.Create(spec.Task, settings.Sim);
-        _recEnv = new RecordingEnvironment(_env);
+        // Frames are rendered only where the agent looks at them (Online:Encoder=Conv with the agent enabled).
+        (_env, _frames) = FrameEmbeddingEnvironment.Create(spec.Task, settings.Sim, AgentEnabled ? setup.FrameEncoder : null);
+        _evalEnv = _frames is null ? _env : SimTasks.Create(spec.Task, settings.Sim);
+        _loopEncoder = setup.FrameEncoder is { } conv && AgentEnabled ? new FrameEmbeddingEncoder(conv) : setup.Encoder;
+        _recEnv = new RecordingEnvironment(_frames is null ? _env : _frames);
         _supervisor = SimulatedSupervisor.For(_env, settings.Supervisor);
         var sac = settings.Sac.Clone();
         sac.Hidden = settings.Online.Hidden;
         sac.Seed = spec.Seed;
         _learner = spec.Method switch
         {
-            OnlineMethod.Hil => new HilSerlSacLearner(setup.Prior, sac, settings.Replay),
+            OnlineMethod.Hil => new HilSerlOnlineLearner(new HilSerlLearner(setup.Prior.InputSize, setup.Prior.ActionSize, sac, settings.HilSerl, settings.Replay, setup.Prior)),
             OnlineMethod.Prior => new FrozenPolicyLearner(setup.Prior),
             OnlineMethod.Rlif => new ResidualLearner(new ResidualSac(setup.Prior, sac, CloneRift(settings.Rift, omega: 0))),
             _ => new ResidualLearner(new ResidualSac(setup.Prior, sac, settings.Rift)),
         };
         if (!AgentEnabled) return;
 
-        var d = setup.Encoder.Dimension;
+        var d = setup.EmbeddingSize;
         _store = VectorStore.Open(new VectorStoreOptions { Path = Path.Combine(runDir, "memory"), Fsync = FsyncPolicy.None });
         _memory = new RecoveryMemory(_store, settings.Memory, d);
         _recovery = new GoalBcRecoveryPolicy(ObservationLayout.PolicyInputSize, d, ObservationLayout.ActionSize, hidden, spec.Seed + 11);
@@ -169,13 +170,7 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>Continues the run in <paramref name="runDir"/> from its last checkpoint (from scratch if it has none).</summary>
     public static OnlineTrainer Resume(string runDir, OnlineSetup? setup = null, int? episodes = null)
     {
-        var configPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"{runDir} is not a run folder (no config.json).", configPath);
-        var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
-                  ?? throw new InvalidDataException($"{configPath}: empty config.");
-        var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
-        var t = new OnlineTrainer(spec, cfg.Settings, setup, runDir);
+        var t = Open(runDir, setup, episodes);
         var latest = Path.Combine(runDir, "checkpoints", "latest");
         if (File.Exists(latest)) t.LoadCheckpoint(Path.Combine(runDir, "checkpoints", File.ReadAllText(latest).Trim()));
         else
@@ -186,6 +181,21 @@ public sealed class OnlineTrainer : IDisposable
         }
         return t;
     }
+
+    /// <summary>The run in <paramref name="runDir"/> as its config.json describes it, before any checkpoint is loaded (also used to deploy a run).</summary>
+    internal static OnlineTrainer Open(string runDir, OnlineSetup? setup = null, int? episodes = null)
+    {
+        var configPath = Path.Combine(runDir, "config.json");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"{runDir} is not a run folder (no config.json).", configPath);
+        var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
+                  ?? throw new InvalidDataException($"{configPath}: empty config.");
+        var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
+        return new OnlineTrainer(spec, cfg.Settings, setup, runDir);
+    }
+
+    /// <summary>The component options the run was configured with.</summary>
+    internal OnlineSettings Settings => _s;
 
     /// <summary>Episodes finished (and checkpoint-consistent) so far.</summary>
     public int EpisodesDone => _done;
@@ -214,7 +224,7 @@ public sealed class OnlineTrainer : IDisposable
                 completed = false;
                 break;
             }
-            var exp = ExperienceEpisode.From(result.Record, ep, RolloutKind.Base);
+            var exp = ExperienceEpisode.From(result.Record, ep, RolloutKind.Base, _frames?.Embeddings);
             _experience.Add(exp);
             AppendLine("experience.jsonl", JsonSerializer.Serialize(exp, Json));
 
@@ -302,7 +312,7 @@ public sealed class OnlineTrainer : IDisposable
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
         var arb = CloneArbitration(_s.Arbitration);
-        arb.Seed = HashCode.Combine(_spec.Seed, ep, 31);
+        arb.Seed = OnlineSetup.StableSeed(_spec.Seed, ep, 31);
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
         using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, _supervisor, Agent(), new FanOutEventSink(log, steps));
@@ -318,7 +328,8 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>Evaluation seeds (the same for every method of a seed).</summary>
     public static int EvalSeed(int seed, int i) => 2_000_000 + seed * 1000 + i;
 
-    private AgentComponents? Agent()
+    /// <summary>The agent over the current networks, with a fresh critic smoother and trigger (one per episode).</summary>
+    internal AgentComponents? Agent()
     {
         if (!AgentEnabled) return null;
         IValueCritic critic = _critic is not null ? _critic : new FailureProbabilityCritic(_failure!, ObservationLayout.ActionSize);
@@ -326,7 +337,7 @@ public sealed class OnlineTrainer : IDisposable
         IRiskTrigger trigger = _critic is not null
             ? new RiskTrigger(_s.Trigger)
             : new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = 1 - _s.Online.FailureThreshold, MinSamples = 1, CooldownSteps = _s.Trigger.CooldownSteps });
-        return new AgentComponents(_setup.Encoder, critic, trigger, _memory!, _recovery!);
+        return new AgentComponents(_loopEncoder, critic, trigger, _memory!, _recovery!);
     }
 
     /// <summary>SR: the learner's deterministic policy without any intervention (DESIGN.md §8).</summary>
@@ -338,7 +349,7 @@ public sealed class OnlineTrainer : IDisposable
         for (var i = 0; i < _s.Online.EvalEpisodes; i++)
         {
             using var loop = new ArbitrationLoop(arb, _spec.Task, _learner, NoSupervisor.Instance);
-            var r = new EpisodeRunner(_env, loop).Run(i, EvalSeed(_spec.Seed, i));
+            var r = new EpisodeRunner(_evalEnv, loop).Run(i, EvalSeed(_spec.Seed, i));
             if (r.Record.Success) ok++;
         }
         return (double)ok / _s.Online.EvalEpisodes;
@@ -348,8 +359,8 @@ public sealed class OnlineTrainer : IDisposable
 
     private void InitialFit()
     {
-        if (_learner is HilSerlSacLearner hil)
-            hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
+        if (_learner is HilSerlOnlineLearner hil)
+            hil.Hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
                 .Select(t => new Transition { Input = t.Input, Action = t.Action, NextInput = t.NextInput, Reward = t.Reward, Terminated = t.Terminated, Controller = Controller.Human }));
         if (!AgentEnabled) return;
         Refit();
@@ -360,7 +371,7 @@ public sealed class OnlineTrainer : IDisposable
             for (var t = T; t > 0 && (double)t / T >= _s.Memory.MinTargetValue; t -= 4)
             {
                 var start = Math.Max(0, t - _s.Memory.MaxSpanSteps);
-                _memory!.TryInsert(new Memory.RecoverySegment(_spec.Task, _setup.Encoder.Encode(d.Inputs[t]), (float)start / T, (float)t / T, t - start, RecoverySource.Human, d.Episode, t));
+                _memory!.TryInsert(new Memory.RecoverySegment(_spec.Task, d.Z(t, _setup.Encoder), (float)start / T, (float)t / T, t - start, RecoverySource.Human, d.Episode, t));
             }
         }
     }
@@ -385,7 +396,7 @@ public sealed class OnlineTrainer : IDisposable
                 var firstHuman = e.Controllers.IndexOf(Controller.Human);
                 for (var t = 0; t < e.Actions.Count; t++)
                 {
-                    z.Add(_setup.Encoder.Encode(e.Inputs[t]));
+                    z.Add(e.Z(t, _setup.Encoder));
                     // Needs help: before a human takeover, or anywhere in a failed episode.
                     y.Add(firstHuman >= 0 ? t < firstHuman : !e.Success);
                 }
@@ -396,8 +407,9 @@ public sealed class OnlineTrainer : IDisposable
         // UniIntervene trains it on intervention segments; the demonstrations cover states no intervention has visited
         // yet. Intervention samples get half of the sampling mass once there are any (as HiL-SERL's 50/50 replay).
         var rng = new Random(seed);
+        var embed = FrameEmbeddingEnvironment.Lookup(all, _setup.Encoder);
         List<GoalSample> Samples(IEnumerable<List<Transition>> segs) =>
-            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, x => _setup.Encoder.Encode(x), _s.Memory.MaxSpanSteps, rng)).ToList();
+            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, embed, _s.Memory.MaxSpanSteps, rng)).ToList();
         var demo = Samples(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)));
         var interventions = Samples(_experience.SelectMany(e => e.Stretches(Controller.Human).Concat(e.Success ? e.Stretches(Controller.Agent) : [])));
         var gs = new List<GoalSample>(demo);
@@ -408,7 +420,7 @@ public sealed class OnlineTrainer : IDisposable
 
     // ---------------------------------------------------------------- checkpoints
 
-    private sealed record CheckpointState(int EpisodesDone, double LastSrEval, ulong[] MemoryIds, double WallSeconds);
+    internal sealed record CheckpointState(int EpisodesDone, double LastSrEval, ulong[] MemoryIds, double WallSeconds);
 
     private sealed record RunConfig(OnlineRunSpec Spec, OnlineSettings Settings);
 
@@ -432,12 +444,7 @@ public sealed class OnlineTrainer : IDisposable
 
     private void LoadCheckpoint(string dir)
     {
-        var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
-                 ?? throw new InvalidDataException($"{dir}/state.json is empty.");
-        _learner.Load(Path.Combine(dir, "learner"));
-        _critic?.Parameters.Load(Path.Combine(dir, "critic.safetensors"));
-        _failure?.Network.Load(Path.Combine(dir, "failure.safetensors"));
-        _recovery?.Net.Load(Path.Combine(dir, "recovery.safetensors"));
+        var st = LoadWeights(dir);
         _done = st.EpisodesDone;
         _lastSrEval = st.LastSrEval;
         _wallBase = st.WallSeconds;
@@ -465,6 +472,18 @@ public sealed class OnlineTrainer : IDisposable
         var tracesPath = Path.Combine(RunDirectory, "traces.json");
         if (File.Exists(tracesPath))
             _traces.AddRange((JsonSerializer.Deserialize<List<ValueTrace>>(File.ReadAllText(tracesPath), Json) ?? []).Where(t => t.Episode < _done));
+    }
+
+    /// <summary>The networks of checkpoint <paramref name="dir"/> (learner, critic or failure classifier, recovery policy); changes no file.</summary>
+    internal CheckpointState LoadWeights(string dir)
+    {
+        var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
+                 ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        _learner.Load(Path.Combine(dir, "learner"));
+        _critic?.Parameters.Load(Path.Combine(dir, "critic.safetensors"));
+        _failure?.Network.Load(Path.Combine(dir, "failure.safetensors"));
+        _recovery?.Net.Load(Path.Combine(dir, "recovery.safetensors"));
+        return st;
     }
 
     private IEnumerable<T> ReadLines<T>(string file)
@@ -545,6 +564,7 @@ public sealed class OnlineTrainer : IDisposable
     {
         _memory?.Dispose();
         _store?.Dispose();
+        if (_evalEnv != _env) _evalEnv.Dispose();
         _env.Dispose();
     }
 }

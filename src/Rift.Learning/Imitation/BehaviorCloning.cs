@@ -35,6 +35,23 @@ public sealed class BcOptions
 
     /// <summary>Seed of demonstrations (episode seeds start here), initialisation and sampling. Default 0.</summary>
     public int Seed { get; set; }
+
+    /// <summary>
+    /// The cloning loss. <see cref="BcLoss.Mode"/> (default): tanh(μ) regresses onto the actions, log σ fits the residual
+    /// spread with μ detached. <see cref="BcLoss.GaussianNll"/>: full Gaussian NLL of the pre-tanh action, so the policy
+    /// keeps the demonstrator's spread (a prior that SAC samples from, e.g. π0 of online runs).
+    /// </summary>
+    public BcLoss Loss { get; set; } = BcLoss.Mode;
+}
+
+/// <summary>What behaviour cloning minimises (<see cref="BcOptions.Loss"/>).</summary>
+public enum BcLoss
+{
+    /// <summary>MSE of tanh(μ) to the action (× |A|) plus 0.01 × Gaussian NLL of the pre-tanh action with μ detached.</summary>
+    Mode = 0,
+
+    /// <summary>Gaussian NLL of the pre-tanh action in μ and log σ (actions clamped to ±0.97 before atanh).</summary>
+    GaussianNll = 1,
 }
 
 /// <summary>Demonstration collection with a scripted expert.</summary>
@@ -81,12 +98,16 @@ public static class Demonstrations
 }
 
 /// <summary>
-/// (Weighted) behaviour cloning of a tanh-Gaussian policy: the mode tanh(μ) regresses onto the actions (MSE) and
-/// log σ fits the residual spread by Gaussian NLL in pre-tanh space with μ detached. Sampling weights give the
-/// weighted-BC baselines (<see cref="WeightedBc"/>).
+/// (Weighted) behaviour cloning of a tanh-Gaussian policy. <see cref="BcLoss.Mode"/>: the mode tanh(μ) regresses onto
+/// the actions (MSE) and log σ fits the residual spread by Gaussian NLL in pre-tanh space with μ detached.
+/// <see cref="BcLoss.GaussianNll"/>: maximum likelihood of the pre-tanh actions in μ and σ together, so sampling the
+/// clone reproduces the demonstrator's spread. Sampling weights give the weighted-BC baselines (<see cref="WeightedBc"/>).
 /// </summary>
 public static class BehaviorCloning
 {
+    /// <summary>|a| bound before atanh under <see cref="BcLoss.GaussianNll"/>.</summary>
+    public const float NllActionClamp = 0.97f;
+
     /// <summary>Trains a new policy on <paramref name="data"/>; <paramref name="weights"/> (optional) are relative sampling weights.</summary>
     public static TanhGaussianActor Train(IReadOnlyList<Transition> data, int inputSize, int actionSize, BcOptions o,
         IReadOnlyList<double>? weights = null, Action<int, double>? onStep = null)
@@ -114,6 +135,9 @@ public static class BehaviorCloning
         var s = new Tensor([B, inputSize]);
         var a = new Tensor([B, actionSize]);
         var u = new Tensor([B, actionSize]);
+        var nllOnly = o.Loss == BcLoss.GaussianNll;
+        // Saturated actions (clipped at ±1) would put atanh targets far out and inflate σ under the full NLL.
+        var clamp = nllOnly ? NllActionClamp : 0.999f;
         for (var step = 0; step < o.Steps; step++)
         {
             for (var i = 0; i < B; i++)
@@ -122,16 +146,16 @@ public static class BehaviorCloning
                 t.Input.AsSpan().CopyTo(s.Span[(i * inputSize)..]);
                 for (var j = 0; j < actionSize; j++)
                 {
-                    var aj = Math.Clamp(t.Action[j], -0.999f, 0.999f);
+                    var aj = Math.Clamp(t.Action[j], -clamp, clamp);
                     a.Span[i * actionSize + j] = aj;
                     u.Span[i * actionSize + j] = MathF.Atanh(aj);
                 }
             }
             g.Reset();
             var (mu, logStd) = actor.Forward(g, s);
-            var mse = g.MseLoss(g.Tanh(mu), a);
-            var nll = g.Neg(g.Mean(g.NormalLogProb(u, g.Detach(mu), logStd)));
-            var loss = g.Add(g.Scale(mse, actionSize), g.Scale(nll, 0.01f));
+            var loss = nllOnly
+                ? g.Neg(g.Mean(g.NormalLogProb(u, mu, logStd)))
+                : g.Add(g.Scale(g.MseLoss(g.Tanh(mu), a), actionSize), g.Scale(g.Neg(g.Mean(g.NormalLogProb(u, g.Detach(mu), logStd))), 0.01f));
             opt.ZeroGrad();
             g.Backward(loss);
             opt.Step();

@@ -52,6 +52,16 @@ public sealed class HilSerlLearner : IPolicy
     /// <summary>Stores a transition; human/agent-controlled ones also go to the intervention buffer.</summary>
     public void Observe(Transition t) => Replay.Add(t);
 
+    /// <summary>
+    /// HiL-SERL's demo buffer: offline demonstrations (controller Human, as <see cref="Demonstrations.Collect"/> records
+    /// them) go to the intervention buffer only, so they fill the intervention share of every batch from the first
+    /// update on without counting as online data.
+    /// </summary>
+    public void Preload(IEnumerable<Transition> demonstrations)
+    {
+        foreach (var t in demonstrations) Replay.Interventions.Add(t);
+    }
+
     public Dictionary<string, double> Update()
     {
         _batch ??= new Batch(Sac.Options.BatchSize, InputSize, ActionSize);
@@ -64,8 +74,10 @@ public sealed class HilSerlLearner : IPolicy
         return Sac.Update(_batch);
     }
 
+    /// <summary>Writes weights, optimiser state, both replay buffers and the sampler's RNG to <paramref name="directory"/>.</summary>
     public void Save(string directory)
     {
+        Directory.CreateDirectory(directory);
         Sac.Save(directory);
         Replay.Save(directory);
         Checkpoint.WriteJson(Path.Combine(directory, "hilserl_options.json"), Options);
