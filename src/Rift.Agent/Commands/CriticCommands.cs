@@ -180,6 +180,18 @@ public sealed class CriticCommands : ICommandProvider
 
     /// <summary>Labelled base-policy episodes with embeddings (seeds seed0, seed0+1, …).</summary>
     private static List<RolloutEpisode> LabelledEpisodes(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
+        IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null) =>
+        EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(task, "labelled", seed0, count, baseOpts, FrameOptions(sim),
+                eval.Horizon, eval.MinImprovement, EncoderBytes(task)),
+            () => CollectLabelled(task, sim, baseOpts, eval, encoder, count, seed0, onEpisode));
+
+    /// <summary>Episode cache folder (null when disabled; see <see cref="EpisodeCacheOptions"/>).</summary>
+    private static string? CacheDirectory(EpisodeCacheOptions o) =>
+        o.Enabled ? (Path.IsPathRooted(o.Directory) ? o.Directory : Path.Combine(RiftPaths.Root, o.Directory)) : null;
+
+    private static byte[] EncoderBytes(string task) => File.ReadAllBytes(ConvFrameEncoder.DefaultPath(task));
+
+    private static List<RolloutEpisode> CollectLabelled(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
         IFrameEncoder encoder, int count, int seed0, Action onEpisode)
     {
         using var env = SimTasks.Create(task, FrameOptions(sim));
@@ -218,7 +230,7 @@ public sealed class CriticCommands : ICommandProvider
     {
         var s = eo.NewScoring();
         var trigger = new LearnedRiskTrigger(head, threshold, cooldown);
-        foreach (var x in streams) s.Add(x.Labels, trigger.Firings(x.Q, x.Gain));
+        foreach (var x in streams) s.Add(x.Labels, trigger.Firings(x.Q, x.Gain, x.V0));
         return s;
     }
 
@@ -246,6 +258,7 @@ public sealed class CriticCommands : ICommandProvider
             var eo = host.Options<TriggerEvalOptions>();
             var sim = host.Options<SimOptions>();
             var baseOpts = host.Options<PerturbedExpertOptions>();
+            var cacheDir = CacheDirectory(host.Options<EpisodeCacheOptions>());
             var t = parse.GetValue(task)!;
             CheckTask(t);
             var s = parse.GetValue(seed);
@@ -263,22 +276,28 @@ public sealed class CriticCommands : ICommandProvider
                 // Data: expert demos, base-policy rollouts with failures, intervention segments (seeds 2M + ...).
                 var n = eo.ExpertEpisodes + eo.BaseEpisodes + eo.InterventionEpisodes;
                 var collect = ctx.AddTask($"rollouts {t}", maxValue: n);
-                using (var env = SimTasks.Create(t, FrameOptions(sim)))
+                var seed0 = 2_000_000 + s * 10_000;
+                train = EpisodeCache.GetOrCollect(cacheDir, $"{t}.critic", EpisodeCache.Key(t, "critic", seed0, eo.ExpertEpisodes, eo.BaseEpisodes, eo.InterventionEpisodes,
+                    baseOpts, FrameOptions(sim), EncoderBytes(t)), () =>
                 {
+                    var list = new List<RolloutEpisode>();
+                    using var env = SimTasks.Create(t, FrameOptions(sim));
                     var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(t, sim), baseOpts) { Encoder = encoder };
-                    var seed0 = 2_000_000 + s * 10_000;
                     for (var e = 0; e < n; e++)
                     {
                         var kind = e < eo.ExpertEpisodes ? RolloutKind.Expert : e < eo.ExpertEpisodes + eo.BaseEpisodes ? RolloutKind.Base : RolloutKind.Intervention;
-                        train.Add(collector.Run(kind, seed0 + e));
+                        list.Add(collector.Run(kind, seed0 + e));
                         collect.Increment(1);
                     }
-                }
+                    return list;
+                });
+                collect.Value = n;
                 var labelled = ctx.AddTask("labelled episodes (trigger)", maxValue: eo.TriggerEpisodes);
-                trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1));
+                trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir);
+                labelled.Value = eo.TriggerEpisodes;
 
                 // Critic: latent prediction + twin value heads.
-                var samples = CriticTrainer.Samples(train, co.Horizon);
+                var samples = CriticTrainer.Samples(train, co.Horizon, co.Proxy, co.GainHorizon);
                 var trainer = new CriticTrainer(critic, co, s);
                 var fit = ctx.AddTask("critic", maxValue: co.Steps);
                 double pl = 0, vl = 0;
@@ -293,7 +312,9 @@ public sealed class CriticCommands : ICommandProvider
                 metrics["critic/train_pred_loss"] = pl;
                 metrics["critic/train_value_loss"] = vl;
                 metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
-                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon));
+                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon));
+                metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
+                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon));
 
                 // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
                 var heads = ctx.AddTask("trigger heads", maxValue: 4);
@@ -303,8 +324,8 @@ public sealed class CriticCommands : ICommandProvider
                 var streams = trig.Select(e => Streams(e, critic, fc)).ToList();
                 var labels = trig.Select(e => (IReadOnlyList<bool>)e.Labels).ToList();
                 var allLabels = labels.SelectMany(l => l).ToList();
-                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true);
-                head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain)).ToList(), allLabels, lo);
+                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
+                head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), allLabels, lo);
                 heads.Increment(1);
                 headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s);
                 headNf.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), allLabels, lo);
@@ -364,14 +385,18 @@ public sealed class CriticCommands : ICommandProvider
         var sb = new StringBuilder();
         sb.AppendLine(inv, $"# Future-conditioned value critic and triggers: {t}");
         sb.AppendLine();
-        sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
+        sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0, g), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
         sb.AppendLine(inv, $"- Encoder: `models/encoder/{t}.safetensors` (frozen), embedding {critic.EmbeddingSize}");
-        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); {critic.Parameters.ParameterCount()} parameters");
+        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_t]) ≈ v_(t+{co.GainHorizon}) − v_t; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
         sb.AppendLine(inv, $"- Critic data: {train.Count(e => e.Kind == RolloutKind.Expert)} expert demos, {train.Count(e => e.Kind == RolloutKind.Base)} base-policy rollouts ({train.Count(e => e.Kind == RolloutKind.Base && !e.Success)} failed), {train.Count(e => e.Kind == RolloutKind.Intervention)} intervention episodes (expert takeover after a lapse); {train.Sum(e => e.Steps)} steps; seeds {2_000_000 + s * 10_000}…");
-        sb.AppendLine("- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
-        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
-        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}); window K = {lo.WindowSize}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
-        sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}`");
+        sb.AppendLine(co.Proxy == ProxyValue.Progress
+            ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
+            : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
+        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_t) against v_(t+{co.GainHorizon}) − v_t (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
+        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
+        var defaults = new CriticOptions();
+        var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
+        sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");
         sb.AppendLine("- Load: `FutureValueCritic.Load(FutureValueCritic.DefaultPath(task))`, `LearnedRiskTrigger.Load(\"models/critic/{task}.trigger.safetensors\")`");
         sb.AppendLine();
         sb.AppendLine("| metric | value |");
@@ -416,13 +441,15 @@ public sealed class CriticCommands : ICommandProvider
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
             {
                 var bar = ctx.AddTask($"held-out episodes {t}", maxValue: n);
-                eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + parse.GetValue(seed) * 10_000, () => bar.Increment(1));
+                eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + parse.GetValue(seed) * 10_000, () => bar.Increment(1),
+                    CacheDirectory(host.Options<EpisodeCacheOptions>()));
+                bar.Value = n;
                 var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
                 List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                     streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
-                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon));
+                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon, critic.Proxy, critic.GainHorizon));
                 var primaryScore = eo.NewScoring();
-                foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain));
+                foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
                 var primary = primaryScore;
                 var dump = parse.GetValue(dumpOpt);
                 if (dump is not null) DumpStreams(dump, eps, streams, learned, new RiskTrigger(ro));
@@ -469,7 +496,7 @@ public sealed class CriticCommands : ICommandProvider
         for (var e = 0; e < eps.Count; e++)
         {
             var x = streams[e];
-            var fl = learned.Firings(x.Q, x.Gain).ToHashSet();
+            var fl = learned.Firings(x.Q, x.Gain, x.V0).ToHashSet();
             var fr = TriggerEvaluation.Firings(rules, x.Q).ToHashSet();
             for (var t = 0; t < x.Q.Length; t++)
                 sb.AppendLine(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3},{(fl.Contains(t) ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
@@ -485,7 +512,7 @@ public sealed class CriticCommands : ICommandProvider
     public static (double P99, double P50) CriticStepUs(CriticOptions co, LearnedTriggerOptions lo)
     {
         var monitor = new CriticRiskMonitor(new FutureValueCritic(1024, ObservationLayout.ActionSize, co, 1),
-            new LearnedRiskTrigger(new WindowTriggerHead(lo.WindowSize, lo.Hidden, 1, usesGain: true), 0.5, lo.CooldownSteps));
+            new LearnedRiskTrigger(new WindowTriggerHead(lo.WindowSize, lo.Hidden, 1, usesGain: true, usesCurrentValue: lo.UseCurrentValue), 0.5, lo.CooldownSteps));
         var rng = new Rng(7);
         var zs = new float[64][];
         for (var i = 0; i < zs.Length; i++)

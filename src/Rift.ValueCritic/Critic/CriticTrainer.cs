@@ -2,8 +2,11 @@ using Rift.Nn;
 
 namespace Rift.ValueCritic;
 
-/// <summary>One training sample: (z_t, a_t) → z_{t+k} with proxy values v_t and v_{t+k}.</summary>
-public readonly record struct CriticSample(float[] Z, float[] Action, float[] ZFuture, float Value, float ValueFuture);
+/// <summary>
+/// One training sample: (z_t, a_t) → z_{t+k} with proxy values v_t and v_{t+k}, and the gain target v_{t+H_g} − v_t
+/// with its loss weight (0 where the next H_g steps are not all the base policy's, e.g. they reach a supervisor takeover).
+/// </summary>
+public readonly record struct CriticSample(float[] Z, float[] Action, float[] ZFuture, float Value, float ValueFuture, float Gain = 0f, float GainWeight = 0f);
 
 /// <summary>
 /// Trains <see cref="FutureValueCritic"/> (UniIntervene §"future-conditioned action-value estimation"):
@@ -16,7 +19,7 @@ public sealed class CriticTrainer
     private readonly CriticOptions _o;
     private readonly Adam _opt;
     private readonly Graph _g = new();
-    private readonly Tensor _z, _a, _zf, _v, _vf, _noise, _noiseF;
+    private readonly Tensor _z, _a, _zf, _v, _vf, _gain, _gainW, _noise, _noiseF;
     private readonly Rng _rng;
 
     public CriticTrainer(FutureValueCritic critic, CriticOptions options, int seed = 0)
@@ -31,13 +34,21 @@ public sealed class CriticTrainer
         _zf = new Tensor([b, d]);
         _v = new Tensor([b, 1]);
         _vf = new Tensor([b, 1]);
+        _gain = new Tensor([b, 1]);
+        _gainW = new Tensor([b, 1]);
         _noise = new Tensor([b, d]);
         _noiseF = new Tensor([b, d]);
     }
 
-    /// <summary>Builds the training samples of an episode list (each step t paired with min(t + k, T)).</summary>
-    public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, int horizon)
+    /// <summary>
+    /// Builds the training samples of an episode list (each step t paired with min(t + k, T)), proxy values of
+    /// <paramref name="proxy"/>, gain targets v_{min(t + H_g, T)} − v_t. The gain target says what the base policy
+    /// achieves over H_g steps (what the counterfactual labels ask), so it gets weight 0 where a supervisor takes over
+    /// within those steps: there the expert's progress would teach "stalled now, progress soon".
+    /// </summary>
+    public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, int horizon, ProxyValue proxy = ProxyValue.TimeFraction, int gainHorizon = 10)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gainHorizon, 1);
         var list = new List<CriticSample>();
         foreach (var ep in episodes)
         {
@@ -45,7 +56,10 @@ public sealed class CriticTrainer
             for (var t = 0; t < ep.Steps; t++)
             {
                 var f = Math.Min(t + horizon, ep.Steps);
-                list.Add(new CriticSample(ep.Embeddings[t], ep.Actions[t], ep.Embeddings[f], ep.Proxy(t), ep.Proxy(f)));
+                var v = ep.ProxyOf(proxy, t);
+                list.Add(new CriticSample(ep.Embeddings[t], ep.Actions[t], ep.Embeddings[f], v, ep.ProxyOf(proxy, f),
+                    ep.ProxyOf(proxy, Math.Min(t + gainHorizon, ep.Steps)) - v,
+                    ep.Kind == RolloutKind.Intervention && ep.InterventionStart >= 0 && t + gainHorizon > ep.InterventionStart ? 0f : 1f));
             }
         }
         return list;
@@ -57,7 +71,7 @@ public sealed class CriticTrainer
     /// (UniIntervene: stop-gradient on the frozen encoder's future latent).
     /// </summary>
     public (Tensor Total, Tensor Prediction, Tensor Value) Loss(Graph g, Tensor z, Tensor action, Tensor zFuture, Tensor value, Tensor valueFuture,
-        Tensor? noise = null, Tensor? noiseFuture = null)
+        Tensor? noise = null, Tensor? noiseFuture = null, Tensor? gain = null, Tensor? gainWeight = null)
     {
         ArgumentNullException.ThrowIfNull(g);
         // Latent prediction: ẑ = n(z) + P([n(z), a]) against sg(n(z_{t+k})); inputs optionally noised (regulariser).
@@ -74,6 +88,19 @@ public sealed class CriticTrainer
             g.Add(g.MseLoss(_c.V1.Forward(g, zHatSg), valueFuture), g.MseLoss(_c.V2.Forward(g, zHatSg), valueFuture)),
             g.Add(g.MseLoss(_c.V1.Forward(g, targetIn), valueFuture), g.MseLoss(_c.V2.Forward(g, targetIn), valueFuture)));
         lV = g.Add(lV, g.MseLoss(_c.V0.Forward(g, g.Detach(zn)), value));
+
+        // Gain head on [predicted future, current latent, action] against v_{t+H_g} − v_t. Only on the predicted ẑ: at run
+        // time G never sees a real future latent, and training it on one made it lean on detail the predictor cannot give.
+        if (gain is not null)
+        {
+            var znSg = g.Detach(zn);
+            Tensor Weighted(Tensor pred)
+            {
+                var se = g.Square(g.Sub(pred, gain));
+                return g.Mean(gainWeight is null ? se : g.Mul(se, gainWeight));
+            }
+            lV = g.Add(lV, Weighted(_c.G.Forward(g, g.Concat(zHatSg, znSg, action))));
+        }
         var total = g.Add(lPred, g.Scale(lV, (float)_o.ValueLossWeight));
         return (total, lPred, lV);
     }
@@ -91,6 +118,8 @@ public sealed class CriticTrainer
             s.ZFuture.CopyTo(_zf.Span.Slice(i * d, d));
             _v.Span[i] = s.Value;
             _vf.Span[i] = s.ValueFuture;
+            _gain.Span[i] = s.Gain;
+            _gainW.Span[i] = s.GainWeight;
         }
         var sigma = (float)_o.LatentNoise;
         if (sigma > 0)
@@ -99,7 +128,7 @@ public sealed class CriticTrainer
             _rng.FillNormal(_noiseF.Span, 0f, sigma);
         }
         _g.Reset();
-        var (total, lPred, lV) = sigma > 0 ? Loss(_g, _z, _a, _zf, _v, _vf, _noise, _noiseF) : Loss(_g, _z, _a, _zf, _v, _vf);
+        var (total, lPred, lV) = sigma > 0 ? Loss(_g, _z, _a, _zf, _v, _vf, _noise, _noiseF, _gain, _gainW) : Loss(_g, _z, _a, _zf, _v, _vf, gain: _gain, gainWeight: _gainW);
         _opt.ZeroGrad();
         _g.Backward(total);
         _opt.Step();
@@ -118,5 +147,18 @@ public sealed class CriticTrainer
             n++;
         }
         return n == 0 ? double.NaN : sum / n;
+    }
+
+    /// <summary>critic/gain_loss: weighted mean squared error of the gain head against v_{t+H_g} − v_t.</summary>
+    public static double GainLoss(FutureValueCritic critic, IEnumerable<CriticSample> samples)
+    {
+        double sum = 0, w = 0;
+        foreach (var s in samples)
+        {
+            var e = critic.EvaluateWithGain(s.Z, s.Action).Gain - s.Gain;
+            sum += s.GainWeight * e * e;
+            w += s.GainWeight;
+        }
+        return w == 0 ? double.NaN : sum / w;
     }
 }

@@ -11,6 +11,13 @@ public sealed class CriticOptions
     [Range(1, 64)]
     public int Horizon { get; set; } = 3;
 
+    /// <summary>
+    /// H_g, steps over which the gain head G([ẑ_{t+k}, n(z_t), a_t]) predicts the proxy value's change, v_{t+H_g} − v_t.
+    /// Default 10, the counterfactual label horizon (TriggerEval:Horizon): "progress over the next H steps".
+    /// </summary>
+    [Range(1, 1000)]
+    public int GainHorizon { get; set; } = 10;
+
     /// <summary>Width of the predictor's two hidden layers. Default 128.</summary>
     [Range(8, 4096)]
     public int PredictorHidden { get; set; } = 128;
@@ -38,6 +45,12 @@ public sealed class CriticOptions
     [Range(0.0, 10.0)]
     public double LatentNoise { get; set; } = 0.3;
 
+    /// <summary>
+    /// Proxy value the heads regress onto: <c>Progress</c> (oracle Φ(s_t), a training target only; default) or
+    /// <c>TimeFraction</c> (t/T on successes, 0 on failures).
+    /// </summary>
+    public ProxyValue Proxy { get; set; } = ProxyValue.Progress;
+
     /// <summary>Adam L2 weight decay. Default 1e-4.</summary>
     [Range(0.0, 1.0)]
     public double WeightDecay { get; set; } = 1e-4;
@@ -51,11 +64,14 @@ public sealed class CriticOptions
 /// UniIntervene's future-conditioned critic. The input embedding z is layer-normalised (no affine) so any encoder
 /// (built-in or robot-side) works at the same scale. Predictor: ẑ_{t+k} = n(z_t) + P([n(z_t), a_t]) (residual MLP
 /// with LayerNorm); twin value heads V₁, V₂ on ẑ; Q(s, a) = ½(V₁(ẑ) + V₂(ẑ)). A third head V₀(n(z_t)) without
-/// future prediction is kept for the "no future" ablation. <see cref="Evaluate"/> is allocation-free.
+/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t), a_t]) predicts how much the proxy
+/// value rises over the next H_g steps from the predicted future and the current latent (it needs the predictor, so
+/// the ablation has no gain). <see cref="Evaluate"/> and <see cref="EvaluateWithGain"/> are allocation-free.
 /// </summary>
 public sealed class FutureValueCritic : IValueCritic
 {
-    private readonly MlpEvaluator _p, _v1, _v2, _v0;
+    private readonly MlpEvaluator _p, _v1, _v2, _v0, _g;
+    private readonly float[] _gInput;
     private readonly float[] _input;
     private readonly float[] _delta;
     private readonly float[] _zHat;
@@ -71,16 +87,21 @@ public sealed class FutureValueCritic : IValueCritic
         Horizon = options.Horizon;
         PredictorHidden = options.PredictorHidden;
         ValueHidden = options.ValueHidden;
+        Proxy = options.Proxy;
+        GainHorizon = options.GainHorizon;
         var rng = new Rng(seed);
         Predictor = new Mlp(embeddingSize + actionSize, [options.PredictorHidden, options.PredictorHidden], embeddingSize, rng, layerNorm: true);
         V1 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
         V2 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
         V0 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
-        Parameters = new ParameterSet().Add("predictor", Predictor).Add("v1", V1).Add("v2", V2).Add("v0", V0);
+        G = new Mlp(2 * embeddingSize + actionSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
+        Parameters = new ParameterSet().Add("predictor", Predictor).Add("v1", V1).Add("v2", V2).Add("v0", V0).Add("g", G);
         _p = new MlpEvaluator(Predictor);
         _v1 = new MlpEvaluator(V1);
         _v2 = new MlpEvaluator(V2);
         _v0 = new MlpEvaluator(V0);
+        _g = new MlpEvaluator(G);
+        _gInput = new float[2 * embeddingSize + actionSize];
         _input = new float[embeddingSize + actionSize];
         _delta = new float[embeddingSize];
         _zHat = new float[embeddingSize];
@@ -92,6 +113,12 @@ public sealed class FutureValueCritic : IValueCritic
     public int PredictorHidden { get; }
     public int ValueHidden { get; }
 
+    /// <summary>H_g, the horizon of the gain head's target.</summary>
+    public int GainHorizon { get; }
+
+    /// <summary>The proxy value the heads were trained on (what <c>critic/q_loss</c> compares against).</summary>
+    public ProxyValue Proxy { get; }
+
     public Mlp Predictor { get; }
     public Mlp V1 { get; }
     public Mlp V2 { get; }
@@ -99,7 +126,10 @@ public sealed class FutureValueCritic : IValueCritic
     /// <summary>Value of the current latent alone (ablation "w/o future prediction").</summary>
     public Mlp V0 { get; }
 
-    /// <summary>All weights: <c>predictor.*</c>, <c>v1.*</c>, <c>v2.*</c>, <c>v0.*</c>.</summary>
+    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t), a_t]) ≈ v_{t+H_g} − v_t.</summary>
+    public Mlp G { get; }
+
+    /// <summary>All weights: <c>predictor.*</c>, <c>v1.*</c>, <c>v2.*</c>, <c>v0.*</c>, <c>g.*</c>.</summary>
     public ParameterSet Parameters { get; }
 
     /// <summary>Q(s, a) = V(P(z, a)), the mean of the twin heads.</summary>
@@ -113,18 +143,17 @@ public sealed class FutureValueCritic : IValueCritic
     }
 
     /// <summary>
-    /// Q together with the predicted value gain of the action, Q − V(n(z_t)) (the twin heads on the current real
-    /// latent): the future-conditioned signal that separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or
-    /// "losing ground" (gain &lt; 0) at the same value level. Allocation-free.
+    /// Q together with the predicted gain of the action, G([ẑ_{t+k}, n(z_t), a_t]) ≈ v_{t+H_g} − v_t: the
+    /// future-conditioned signal that separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or "losing
+    /// ground" (gain &lt; 0) at the same value level. Allocation-free.
     /// </summary>
     public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
     {
         var q = Evaluate(z, action);
-        var zn = _input.AsSpan(0, EmbeddingSize); // n(z_t), left there by PredictFuture
-        _v1.Forward(zn, _out);
-        var v = _out[0];
-        _v2.Forward(zn, _out);
-        return (q, q - 0.5f * (v + _out[0]));
+        _zHat.CopyTo(_gInput.AsSpan(0, EmbeddingSize));
+        _input.CopyTo(_gInput.AsSpan(EmbeddingSize)); // [n(z_t), a_t], left there by PredictFuture
+        _g.Forward(_gInput, _out);
+        return (q, _out[0]);
     }
 
     /// <summary>ẑ_{t+k} in the layer-normalised latent space.</summary>
@@ -167,6 +196,8 @@ public sealed class FutureValueCritic : IValueCritic
             ["horizon"] = Horizon.ToString(CultureInfo.InvariantCulture),
             ["predictor_hidden"] = PredictorHidden.ToString(CultureInfo.InvariantCulture),
             ["value_hidden"] = ValueHidden.ToString(CultureInfo.InvariantCulture),
+            ["proxy"] = Proxy.ToString(),
+            ["gain_horizon"] = GainHorizon.ToString(CultureInfo.InvariantCulture),
         };
         if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -180,7 +211,12 @@ public sealed class FutureValueCritic : IValueCritic
         var meta = SafeTensors.ReadMetadata(path);
         int Get(string key) => meta.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture)
             : throw new InvalidDataException($"{path}: metadata key '{key}' missing; not a Rift critic file.");
-        var o = new CriticOptions { Horizon = Get("horizon"), PredictorHidden = Get("predictor_hidden"), ValueHidden = Get("value_hidden") };
+        var o = new CriticOptions
+        {
+            Horizon = Get("horizon"), PredictorHidden = Get("predictor_hidden"), ValueHidden = Get("value_hidden"),
+            Proxy = meta.TryGetValue("proxy", out var px) ? Enum.Parse<ProxyValue>(px) : ProxyValue.TimeFraction,
+            GainHorizon = Get("gain_horizon"),
+        };
         var c = new FutureValueCritic(Get("embedding_size"), Get("action_size"), o);
         c.Parameters.Load(path);
         return c;

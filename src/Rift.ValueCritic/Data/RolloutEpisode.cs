@@ -11,6 +11,15 @@ public enum RolloutKind : byte
     Intervention = 2,
 }
 
+/// <summary>Which progress-aligned proxy value the critic's value heads regress onto.</summary>
+public enum ProxyValue : byte
+{
+    /// <summary>t/T on successful episodes, 0 on failed ones, the supervisor's segment as a fresh demonstration (<see cref="RolloutEpisode.Proxy"/>).</summary>
+    TimeFraction = 0,
+    /// <summary>The oracle progress Φ(s_t), 1 at success (<see cref="RolloutEpisode.ProgressProxy"/>): a training target only.</summary>
+    Progress = 1,
+}
+
 /// <summary>
 /// One recorded episode for critic/trigger training and evaluation. Step t = 0..T−1 has observation t and action t;
 /// index T is the final observation. <see cref="Progress"/> is the oracle Φ (evaluation and labels only).
@@ -54,4 +63,19 @@ public sealed class RolloutEpisode
             return t < InterventionStart ? 0f : (float)(t - InterventionStart) / Math.Max(1, T - InterventionStart);
         return (float)t / T;
     }
+
+    /// <summary>
+    /// Oracle-progress proxy value at observation t: Φ(s_t), 1 once the episode has succeeded. Unlike
+    /// <see cref="Proxy"/> it keeps its shape inside failed episodes (progress made, then lost or stalled), so the
+    /// value heads, and the predicted gain V(ẑ_{t+k}) − V(z_t), have something to say there. Privileged state used
+    /// as a training target only, like the counterfactual labels.
+    /// </summary>
+    public float ProgressProxy(int t)
+    {
+        if (t < 0 || t >= Progress.Count) throw new ArgumentOutOfRangeException(nameof(t), t, $"Episode has {Progress.Count} progress values.");
+        return Success && t == Steps ? 1f : (float)Progress[t];
+    }
+
+    /// <summary>The proxy value of <paramref name="kind"/> at observation t.</summary>
+    public float ProxyOf(ProxyValue kind, int t) => kind == ProxyValue.Progress ? ProgressProxy(t) : Proxy(t);
 }

@@ -25,21 +25,21 @@ public sealed class TriggerEvalOptions
     [Range(0, 1000)]
     public int EarlyTolerance { get; set; } = 3;
 
-    /// <summary>Scripted-expert demonstrations for critic training. Default 40.</summary>
+    /// <summary>Scripted-expert demonstrations for critic training. Default 100.</summary>
     [Range(0, 100_000)]
-    public int ExpertEpisodes { get; set; } = 40;
+    public int ExpertEpisodes { get; set; } = 100;
 
-    /// <summary>Base-policy episodes (with failures) for critic training. Default 100.</summary>
+    /// <summary>Base-policy episodes (with failures) for critic training. Default 1000 (the critic overfits a few hundred episodes; collection is cheap and cached).</summary>
     [Range(0, 100_000)]
-    public int BaseEpisodes { get; set; } = 100;
+    public int BaseEpisodes { get; set; } = 1000;
 
-    /// <summary>Intervention episodes (base policy, then expert takeover) for critic training. Default 40.</summary>
+    /// <summary>Intervention episodes (base policy, then expert takeover) for critic training. Default 100.</summary>
     [Range(0, 100_000)]
-    public int InterventionEpisodes { get; set; } = 40;
+    public int InterventionEpisodes { get; set; } = 100;
 
-    /// <summary>Labelled base-policy episodes (separate seeds) for training the trigger heads and tuning thresholds. Default 100.</summary>
+    /// <summary>Labelled base-policy episodes (separate seeds) for training the trigger heads and tuning thresholds. Default 600.</summary>
     [Range(1, 100_000)]
-    public int TriggerEpisodes { get; set; } = 100;
+    public int TriggerEpisodes { get; set; } = 600;
 
     public TriggerScoring NewScoring() => new() { MergeGap = MergeGap, MinEventSteps = MinEventSteps, EarlyTolerance = EarlyTolerance };
 }

@@ -2,7 +2,7 @@ namespace Rift.ValueCritic;
 
 /// <summary>
 /// One control step of the agent's "has the rollout stopped making progress?" check: Q and predicted gain from
-/// the future-conditioned critic, then the learned temporal trigger (or any <see cref="IRiskTrigger"/> fed with Q).
+/// the future-conditioned critic (and V₀(z_t) when the learned trigger uses it), then the learned temporal trigger (or any <see cref="IRiskTrigger"/> fed with Q).
 /// It is itself the <see cref="IValueCritic"/> and its <see cref="Trigger"/> is the matching
 /// <see cref="IRiskTrigger"/>, so a loop that calls <c>critic.Evaluate(z, a)</c> and then
 /// <c>trigger.Update(q)</c> feeds the learned trigger the gain of the same step. Allocation-free per step.
@@ -43,8 +43,11 @@ public sealed class CriticRiskMonitor : IValueCritic
     /// <summary>Q of the last step.</summary>
     public float LastValue { get; private set; }
 
-    /// <summary>Predicted gain Q − V(z) of the last step.</summary>
+    /// <summary>Predicted gain G([ẑ, n(z), a]) of the last step.</summary>
     public float LastGain { get; private set; }
+
+    /// <summary>Current-latent value V₀(z_t) of the last step (computed only for a learned trigger that uses it).</summary>
+    public float LastCurrentValue { get; private set; }
 
     public void Reset() => _inner.Reset();
 
@@ -52,6 +55,7 @@ public sealed class CriticRiskMonitor : IValueCritic
     public float Evaluate(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
     {
         (LastValue, LastGain) = _critic.EvaluateWithGain(z, action);
+        if (_learned is { UsesCurrentValue: true }) LastCurrentValue = _critic.EvaluateNoFuture(z);
         return LastValue;
     }
 
@@ -63,6 +67,6 @@ public sealed class CriticRiskMonitor : IValueCritic
         public void Reset() => m._inner.Reset();
 
         public TriggerReason Update(float value) =>
-            m._learned is { UsesGain: true } l ? l.Update(value, m.LastGain) : m._inner.Update(value);
+            m._learned is { } l && (l.UsesGain || l.UsesCurrentValue) ? l.Update(value, m.LastGain, m.LastCurrentValue) : m._inner.Update(value);
     }
 }

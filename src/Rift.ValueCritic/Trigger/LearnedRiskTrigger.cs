@@ -19,6 +19,12 @@ public sealed class LearnedTriggerOptions
     [Range(2, 1024)]
     public int Hidden { get; set; } = 16;
 
+    /// <summary>
+    /// The full trigger's head also sees the window of the current-latent value V₀(z_t), so its features are those of
+    /// the no-future head plus the predictor's (Q and predicted gain windows). Default true.
+    /// </summary>
+    public bool UseCurrentValue { get; set; } = true;
+
     /// <summary>Fires when the predicted probability is at least this; `rift train critic` tunes it on training episodes. Default 0.5.</summary>
     [Range(0.0, 1.0)]
     public double Threshold { get; set; } = 0.5;
@@ -52,19 +58,22 @@ public sealed class LearnedTriggerOptions
 /// The trigger head: an MLP on window features of the last K values (oldest first, left-padded with the oldest
 /// value while fewer than K are in): the K values, their K−1 one-step differences, the least-squares slope, the
 /// range (max − min) and the fill fraction n/K; with <see cref="UsesGain"/>, also the K predicted value gains
-/// Q − V(z) of <see cref="FutureValueCritic.EvaluateWithGain"/>.
+/// G([ẑ, n(z), a]) of <see cref="FutureValueCritic.EvaluateWithGain"/>; with <see cref="UsesCurrentValue"/>, also the
+/// window block (values, differences, slope, range) of the current-latent value V₀(z_t). A head on Q with gains and
+/// V₀ sees exactly the features of the no-future head on V₀ plus those that need the predictor.
 /// </summary>
 public sealed class WindowTriggerHead
 {
     private readonly MlpEvaluator _eval;
     private readonly float[] _out = new float[1];
 
-    public WindowTriggerHead(int windowSize, int hidden, int seed = 0, bool usesGain = false)
+    public WindowTriggerHead(int windowSize, int hidden, int seed = 0, bool usesGain = false, bool usesCurrentValue = false)
     {
         if (windowSize < 2) throw new ArgumentOutOfRangeException(nameof(windowSize), windowSize, "Window must hold at least 2 values.");
         WindowSize = windowSize;
         UsesGain = usesGain;
-        Network = new Mlp(FeatureCount(windowSize, usesGain), [hidden, hidden], 1, new Rng(seed));
+        UsesCurrentValue = usesCurrentValue;
+        Network = new Mlp(FeatureCount(windowSize, usesGain, usesCurrentValue), [hidden, hidden], 1, new Rng(seed));
         _eval = new MlpEvaluator(Network);
     }
 
@@ -73,21 +82,44 @@ public sealed class WindowTriggerHead
     /// <summary>Whether the features include the window of predicted value gains.</summary>
     public bool UsesGain { get; }
 
+    /// <summary>Whether the features include the window block of the current-latent value V₀(z_t).</summary>
+    public bool UsesCurrentValue { get; }
+
     public Mlp Network { get; }
 
-    public static int FeatureCount(int windowSize, bool usesGain = false) => 2 * windowSize + 2 + (usesGain ? windowSize : 0);
+    public static int FeatureCount(int windowSize, bool usesGain = false, bool usesCurrentValue = false) =>
+        2 * windowSize + 2 + (usesGain ? windowSize : 0) + (usesCurrentValue ? 2 * windowSize + 1 : 0);
 
     /// <summary>Features of a window (oldest first, 1..K values; <paramref name="gains"/> aligned with it, or empty).</summary>
     public static void Features(ReadOnlySpan<float> window, int windowSize, Span<float> features) => Features(window, [], windowSize, features);
 
     /// <summary>Features of a window of values and, optionally, their predicted gains.</summary>
-    public static void Features(ReadOnlySpan<float> window, ReadOnlySpan<float> gains, int windowSize, Span<float> features)
+    public static void Features(ReadOnlySpan<float> window, ReadOnlySpan<float> gains, int windowSize, Span<float> features) =>
+        Features(window, gains, [], windowSize, features);
+
+    /// <summary>Features of a window of values and, optionally, their predicted gains and current-latent values V₀(z) (each aligned with it, or empty).</summary>
+    public static void Features(ReadOnlySpan<float> window, ReadOnlySpan<float> gains, ReadOnlySpan<float> currentValues, int windowSize, Span<float> features)
     {
         var n = window.Length;
         if (n < 1 || n > windowSize) throw new ArgumentException($"Window holds {n} values, expected 1..{windowSize}.", nameof(window));
         var usesGain = gains.Length > 0;
+        var usesCurrent = currentValues.Length > 0;
         if (usesGain && gains.Length != n) throw new ArgumentException($"Window holds {n} values but {gains.Length} gains.", nameof(gains));
-        if (features.Length != FeatureCount(windowSize, usesGain)) throw new ArgumentException($"Feature buffer has {features.Length} values, expected {FeatureCount(windowSize, usesGain)}.", nameof(features));
+        if (usesCurrent && currentValues.Length != n) throw new ArgumentException($"Window holds {n} values but {currentValues.Length} current values.", nameof(currentValues));
+        var count = FeatureCount(windowSize, usesGain, usesCurrent);
+        if (features.Length != count) throw new ArgumentException($"Feature buffer has {features.Length} values, expected {count}.", nameof(features));
+        Block(window, windowSize, features);
+        features[2 * windowSize + 1] = (float)n / windowSize;
+        var pad = windowSize - n;
+        if (usesGain)
+            for (var i = 0; i < windowSize; i++) features[2 * windowSize + 2 + i] = 10f * gains[Math.Max(0, i - pad)];
+        if (usesCurrent) Block(currentValues, windowSize, features[(2 * windowSize + 2 + (usesGain ? windowSize : 0))..]);
+    }
+
+    /// <summary>K values (left-padded), K − 1 scaled differences, scaled least-squares slope and range: 2K + 1 features.</summary>
+    private static void Block(ReadOnlySpan<float> window, int windowSize, Span<float> features)
+    {
+        var n = window.Length;
         var pad = windowSize - n;
         float min = float.MaxValue, max = float.MinValue;
         for (var i = 0; i < windowSize; i++)
@@ -108,9 +140,6 @@ public sealed class WindowTriggerHead
         }
         features[2 * windowSize - 1] = 10f * sxy / sxx;
         features[2 * windowSize] = 10f * (max - min);
-        features[2 * windowSize + 1] = (float)n / windowSize;
-        if (usesGain)
-            for (var i = 0; i < windowSize; i++) features[2 * windowSize + 2 + i] = 10f * gains[Math.Max(0, i - pad)];
     }
 
     /// <summary>P(intervention needed | features).</summary>
@@ -126,7 +155,7 @@ public sealed class WindowTriggerHead
         ArgumentNullException.ThrowIfNull(options);
         if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature rows but {labels.Count} labels.", nameof(labels));
         if (features.Count == 0) throw new ArgumentException("No trigger training samples.", nameof(features));
-        var f = FeatureCount(WindowSize, UsesGain);
+        var f = FeatureCount(WindowSize, UsesGain, UsesCurrentValue);
         var x = new Tensor([features.Count, f]);
         var y = new Tensor([features.Count, 1]);
         for (var i = 0; i < features.Count; i++)
@@ -159,6 +188,8 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
     private readonly WindowTriggerHead _head;
     private readonly float[] _ring;
     private readonly float[] _gainRing;
+    private readonly float[] _currentRing;
+    private readonly float[] _current;
     private readonly float[] _window;
     private readonly float[] _gains;
     private readonly float[] _features;
@@ -173,9 +204,11 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
         CooldownSteps = cooldownSteps;
         _ring = new float[head.WindowSize];
         _gainRing = new float[head.WindowSize];
+        _currentRing = new float[head.WindowSize];
+        _current = new float[head.WindowSize];
         _window = new float[head.WindowSize];
         _gains = new float[head.WindowSize];
-        _features = new float[WindowTriggerHead.FeatureCount(head.WindowSize, head.UsesGain)];
+        _features = new float[WindowTriggerHead.FeatureCount(head.WindowSize, head.UsesGain, head.UsesCurrentValue)];
     }
 
     public double Threshold { get; }
@@ -195,29 +228,47 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
     /// <summary>The head was trained with predicted gains: call <see cref="Update(float, float)"/>.</summary>
     public bool UsesGain => _head.UsesGain;
 
+    /// <summary>The head was trained with current-latent values V₀(z_t) too: call <see cref="Update(float, float, float)"/>.</summary>
+    public bool UsesCurrentValue => _head.UsesCurrentValue;
+
     public TriggerReason Update(float value)
     {
-        if (_head.UsesGain)
-            throw new InvalidOperationException("This learned trigger was trained on (Q, gain) windows: call Update(q, gain) with FutureValueCritic.EvaluateWithGain, or use CriticRiskMonitor.");
-        return Update(value, 0f);
+        if (_head.UsesGain || _head.UsesCurrentValue)
+            throw new InvalidOperationException("This learned trigger was trained on (Q, gain, V₀) windows: call Update(q, gain, v0) with FutureValueCritic.EvaluateWithGain and EvaluateNoFuture, or use CriticRiskMonitor.");
+        return Update(value, 0f, 0f);
     }
 
     /// <summary>Adds the current step's value and predicted gain (<see cref="FutureValueCritic.EvaluateWithGain"/>).</summary>
     public TriggerReason Update(float value, float gain)
     {
+        if (_head.UsesCurrentValue)
+            throw new InvalidOperationException("This learned trigger was trained on (Q, gain, V₀) windows: call Update(q, gain, v0), or use CriticRiskMonitor.");
+        return Update(value, gain, 0f);
+    }
+
+    /// <summary>
+    /// Adds the current step's value, predicted gain (<see cref="FutureValueCritic.EvaluateWithGain"/>) and
+    /// current-latent value V₀(z_t) (<see cref="FutureValueCritic.EvaluateNoFuture"/>); unused inputs are ignored.
+    /// </summary>
+    public TriggerReason Update(float value, float gain, float currentValue)
+    {
         if (!float.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "LearnedRiskTrigger.Update needs a finite value.");
         if (!float.IsFinite(gain)) throw new ArgumentOutOfRangeException(nameof(gain), gain, "LearnedRiskTrigger.Update needs a finite gain.");
+        if (!float.IsFinite(currentValue)) throw new ArgumentOutOfRangeException(nameof(currentValue), currentValue, "LearnedRiskTrigger.Update needs a finite current value.");
         var k = _ring.Length;
         _ring[_head0] = value;
         _gainRing[_head0] = gain;
+        _currentRing[_head0] = currentValue;
         _head0 = (_head0 + 1) % k;
         if (_count < k) _count++;
         for (var i = 0; i < _count; i++)
         {
             _window[i] = _ring[(_head0 - _count + i + k) % k];
             _gains[i] = _gainRing[(_head0 - _count + i + k) % k];
+            _current[i] = _currentRing[(_head0 - _count + i + k) % k];
         }
-        WindowTriggerHead.Features(_window.AsSpan(0, _count), _head.UsesGain ? _gains.AsSpan(0, _count) : [], k, _features);
+        WindowTriggerHead.Features(_window.AsSpan(0, _count), _head.UsesGain ? _gains.AsSpan(0, _count) : [],
+            _head.UsesCurrentValue ? _current.AsSpan(0, _count) : [], k, _features);
         LastProbability = _head.Probability(_features);
         if (_cooldown > 0)
         {
@@ -230,11 +281,12 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
     }
 
     /// <summary>Window features of every step of a value sequence (what the trigger sees at each step).</summary>
-    public static List<float[]> SequenceFeatures(IReadOnlyList<float> values, int windowSize, IReadOnlyList<float>? gains = null)
+    public static List<float[]> SequenceFeatures(IReadOnlyList<float> values, int windowSize, IReadOnlyList<float>? gains = null, IReadOnlyList<float>? currentValues = null)
     {
         var list = new List<float[]>(values.Count);
         var buf = new float[windowSize];
         var gbuf = new float[windowSize];
+        var cbuf = new float[windowSize];
         for (var t = 0; t < values.Count; t++)
         {
             var n = Math.Min(t + 1, windowSize);
@@ -242,21 +294,22 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
             {
                 buf[i] = values[t - n + 1 + i];
                 if (gains is not null) gbuf[i] = gains[t - n + 1 + i];
+                if (currentValues is not null) cbuf[i] = currentValues[t - n + 1 + i];
             }
-            var f = new float[WindowTriggerHead.FeatureCount(windowSize, gains is not null)];
-            WindowTriggerHead.Features(buf.AsSpan(0, n), gains is not null ? gbuf.AsSpan(0, n) : [], windowSize, f);
+            var f = new float[WindowTriggerHead.FeatureCount(windowSize, gains is not null, currentValues is not null)];
+            WindowTriggerHead.Features(buf.AsSpan(0, n), gains is not null ? gbuf.AsSpan(0, n) : [], currentValues is not null ? cbuf.AsSpan(0, n) : [], windowSize, f);
             list.Add(f);
         }
         return list;
     }
 
     /// <summary>Steps at which the trigger fires on a (value, gain) sequence (reset first).</summary>
-    public List<int> Firings(IReadOnlyList<float> values, IReadOnlyList<float> gains)
+    public List<int> Firings(IReadOnlyList<float> values, IReadOnlyList<float> gains, IReadOnlyList<float>? currentValues = null)
     {
         Reset();
         var fired = new List<int>();
         for (var t = 0; t < values.Count; t++)
-            if (Update(values[t], gains[t]) != TriggerReason.None) fired.Add(t);
+            if (Update(values[t], gains[t], currentValues?[t] ?? 0f) != TriggerReason.None) fired.Add(t);
         return fired;
     }
 
@@ -268,6 +321,7 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
             ["window_size"] = head.WindowSize.ToString(CultureInfo.InvariantCulture),
             ["hidden"] = head.Network.Layers[0].OutFeatures.ToString(CultureInfo.InvariantCulture),
             ["uses_gain"] = head.UsesGain ? "1" : "0",
+            ["uses_current_value"] = head.UsesCurrentValue ? "1" : "0",
             ["threshold"] = threshold.ToString("R", CultureInfo.InvariantCulture),
         });
 
@@ -280,7 +334,7 @@ public sealed class LearnedRiskTrigger : IRiskTrigger
         if (!File.Exists(path)) throw new FileNotFoundException($"Trigger weights not found: {path} (train them with `rift train critic`).", path);
         var meta = SafeTensors.ReadMetadata(path);
         var head = new WindowTriggerHead(int.Parse(meta["window_size"], CultureInfo.InvariantCulture), int.Parse(meta["hidden"], CultureInfo.InvariantCulture),
-            usesGain: meta.TryGetValue("uses_gain", out var g) && g == "1");
+            usesGain: meta.TryGetValue("uses_gain", out var g) && g == "1", usesCurrentValue: meta.TryGetValue("uses_current_value", out var c) && c == "1");
         head.Network.Load(path);
         return new LearnedRiskTrigger(head, double.Parse(meta["threshold"], CultureInfo.InvariantCulture), cooldownSteps);
     }

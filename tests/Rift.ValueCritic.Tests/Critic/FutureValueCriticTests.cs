@@ -127,4 +127,65 @@ public class FutureValueCriticTests
         Assert.True(last.Prediction < 0.5f * first.Prediction, $"prediction loss {first.Prediction} → {last.Prediction}");
         Assert.True(last.Value < 0.5f * first.Value, $"value loss {first.Value} → {last.Value}");
     }
+
+    [Fact]
+    public void EvaluateWithGain_MatchesGainHeadGraphForward()
+    {
+        var critic = new FutureValueCritic(8, 2, Small, seed: 6);
+        var z = new Rng(3).Normal([1, 8]);
+        var a = Tensor.FromArray([0.25f, -0.75f], 1, 2);
+        var g = new Graph(gradEnabled: false);
+        var zn = g.LayerNorm(z, null, null);
+        var zHat = g.Add(zn, critic.Predictor.Forward(g, g.Concat(zn, a)));
+        var expected = critic.G.Forward(g, g.Concat(zHat, zn, a)).Item();
+        var (q, gain) = critic.EvaluateWithGain(z.Span, a.Span);
+        Assert.Equal(expected, gain, 4);
+        Assert.Equal(critic.Evaluate(z.Span, a.Span), q);
+    }
+
+    [Fact]
+    public void Samples_GainTarget_IsProxyChangeOverGainHorizonMaskedBeforeTakeover()
+    {
+        var ep = new RolloutEpisode { Kind = RolloutKind.Intervention, Seed = 1, Success = true, InterventionStart = 6 };
+        for (var t = 0; t < 10; t++) ep.Actions.Add([0f, 0f]);
+        for (var t = 0; t <= 10; t++)
+        {
+            ep.Embeddings.Add(new float[4]);
+            ep.Progress.Add(0.05 * t);
+        }
+        var s = CriticTrainer.Samples([ep], horizon: 2, ProxyValue.Progress, gainHorizon: 3);
+        Assert.Equal(0.15f, s[0].Gain, 5);               // Φ_3 − Φ_0
+        Assert.Equal(1f - 0.45f, s[9].Gain, 5);          // clipped at T, success counts as 1
+        Assert.Equal(0.1f, s[0].ValueFuture, 5);         // Φ_2
+        Assert.Equal(1f, s[3].GainWeight);               // 3 + 3 ≤ 6: base policy throughout
+        Assert.Equal(0f, s[4].GainWeight);               // reaches the supervisor's takeover
+        ep.Labels.Clear();
+        var baseEp = new RolloutEpisode { Kind = RolloutKind.Base, Seed = 2 };
+        baseEp.Actions.AddRange(ep.Actions);
+        baseEp.Embeddings.AddRange(ep.Embeddings);
+        baseEp.Progress.AddRange(ep.Progress);
+        Assert.All(CriticTrainer.Samples([baseEp], 2, ProxyValue.Progress, 3), x => Assert.Equal(1f, x.GainWeight));
+    }
+
+    [Fact]
+    public void Update_GainTargetFromAction_GainHeadLearnsIt()
+    {
+        // The gain depends only on the action (like a frozen vs. a moving robot): the gain head must pick it up.
+        var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, LearningRate = 3e-3, LatentNoise = 0 };
+        var critic = new FutureValueCritic(6, 2, o, seed: 2);
+        var trainer = new CriticTrainer(critic, o, seed: 2);
+        var rng = new Rng(5);
+        var samples = new List<CriticSample>();
+        for (var i = 0; i < 256; i++)
+        {
+            var z = rng.Normal([6]).ToArray();
+            var moving = i % 2 == 0;
+            float[] a = moving ? [0.8f, 0.1f] : [0f, 0f];
+            samples.Add(new CriticSample(z, a, z, 0.5f, 0.5f, moving ? 0.3f : 0f, 1f));
+        }
+        for (var i = 0; i < 300; i++) trainer.Update(samples);
+        Assert.True(CriticTrainer.GainLoss(critic, samples) < 0.002, $"gain loss {CriticTrainer.GainLoss(critic, samples)}");
+        var z0 = rng.Normal([6]).ToArray();
+        Assert.True(critic.EvaluateWithGain(z0, [0.8f, 0.1f]).Gain > critic.EvaluateWithGain(z0, [0f, 0f]).Gain + 0.15f);
+    }
 }

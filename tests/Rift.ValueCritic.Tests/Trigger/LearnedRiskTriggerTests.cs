@@ -138,4 +138,53 @@ public class CriticRiskMonitorTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Features_CurrentValueHead_ContainTheNoFutureHeadsFeatures()
+    {
+        // The full head's features are the no-future head's (on V₀) plus those that need the predictor.
+        float[] q = [0.5f, 0.45f, 0.4f], gain = [0.1f, 0f, -0.1f], v0 = [0.3f, 0.35f, 0.2f];
+        const int k = 4;
+        var full = new float[WindowTriggerHead.FeatureCount(k, usesGain: true, usesCurrentValue: true)];
+        var noFuture = new float[WindowTriggerHead.FeatureCount(k)];
+        WindowTriggerHead.Features(q, gain, v0, k, full);
+        WindowTriggerHead.Features(v0, k, noFuture);
+        var vBlock = full.AsSpan(2 * k + 2 + k, 2 * k + 1).ToArray();
+        Assert.Equal(noFuture.AsSpan(0, 2 * k + 1).ToArray(), vBlock);
+        Assert.Equal(noFuture[2 * k + 1], full[2 * k + 1]); // fill fraction
+        Assert.Equal(10f * gain[2], full[2 * k + 2 + k - 1], 6);
+    }
+
+    [Fact]
+    public void Trigger_CurrentValueHead_MonitorFeedsQGainAndV0WithoutAllocating()
+    {
+        var critic = new FutureValueCritic(16, 4, new CriticOptions { PredictorHidden = 16, ValueHidden = 8 }, seed: 4);
+        var head = new WindowTriggerHead(8, 8, seed: 4, usesGain: true, usesCurrentValue: true);
+        var monitor = new CriticRiskMonitor(critic, new LearnedRiskTrigger(head, 0.0, 0));
+        var reference = new LearnedRiskTrigger(head, 0.0, 0);
+        var rng = new Random(6);
+        var zs = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, 16).Select(_ => (float)rng.NextDouble()).ToArray()).ToArray();
+        float[] a = [0.2f, 0f, -0.1f, 1f];
+        foreach (var z in zs)
+        {
+            monitor.Trigger.Update(((IValueCritic)monitor).Evaluate(z, a));
+            var (q, g) = critic.EvaluateWithGain(z, a);
+            reference.Update(q, g, critic.EvaluateNoFuture(z));
+        }
+        Assert.Equal(reference.LastProbability, ((LearnedRiskTrigger)monitor.InnerTrigger).LastProbability);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 50; i++) monitor.Step(zs[i % zs.Length], a);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Throws<InvalidOperationException>(() => reference.Update(0.5f, 0.1f));
+        var path = Path.Combine(Path.GetTempPath(), $"rift-trigger-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            LearnedRiskTrigger.Save(head, 0.4, path);
+            Assert.True(LearnedRiskTrigger.Load(path).UsesCurrentValue);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
