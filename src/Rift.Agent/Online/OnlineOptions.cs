@@ -48,9 +48,9 @@ public sealed class OnlineOptions
     public int PriorRollouts { get; set; } = 10;
 
     /// <summary>π0 rollouts under the simulated takeover supervisor at setup (the human's takeovers from π0's failure states);
-    /// shared by every method of a (task, seed): recovery-policy data for rift/fa and demo/intervention-buffer data for HiL-SERL. Default 10.</summary>
+    /// shared by every method of a (task, seed): recovery-policy data for rift/fa and demo/intervention-buffer data for HiL-SERL. Default 30.</summary>
     [Range(0, 10000)]
-    public int SetupTakeoverEpisodes { get; set; } = 10;
+    public int SetupTakeoverEpisodes { get; set; } = 30;
 
     /// <summary>The recovery policy gets the memory's target only when cos(z, z*) ≥ this; otherwise the null goal (goal-free mode). Default 0.9.</summary>
     [Range(-1.0, 1.0)]
