@@ -106,6 +106,39 @@ public class ImitationTests
     }
 
     [Fact]
+    public void GoalConditionedPolicy_Chunk_ActReturnsFirstActionOfChunk()
+    {
+        var policy = new GoalConditionedPolicy(3, 2, 2, [8], new Rng(1), chunkSize: 4);
+        var chunk = new float[8];
+        var a = new float[2];
+        policy.ActChunk([0.1f, -0.2f, 0.3f], [0.5f, 0.5f], chunk);
+        policy.Act([0.1f, -0.2f, 0.3f], [0.5f, 0.5f], a);
+        Assert.Equal(chunk[..2], a);
+        Assert.Throws<ArgumentException>(() => policy.ActChunk([0.1f, -0.2f, 0.3f], [0.5f, 0.5f], new float[6]));
+    }
+
+    [Fact]
+    public void RecoveryTrainer_GoalDropout_NullGoalGivesTakeoverAction()
+    {
+        // Takeovers always act +0.7, demonstrations −0.7 (both toward their hindsight goals): with the null goal the policy
+        // returns the mix set by InterventionWeight; all-takeover weight gives the takeover action, with a chunk of 3.
+        var rng = new Rng(5);
+        var segments = new List<InterventionSegment>();
+        for (var s = 0; s < 40; s++)
+        {
+            var take = s % 2 == 0;
+            var inputs = Enumerable.Range(0, 6).Select(_ => new[] { rng.Uniform(-1, 1) }).ToArray();
+            var actions = inputs.Select(_ => new[] { take ? 0.7f : -0.7f }).ToArray();
+            segments.Add(new InterventionSegment(inputs, actions, inputs) { Intervention = take });
+        }
+        var policy = RecoveryTrainer.Train(segments, 1, 1, 1, new RecoveryPolicyOptions { Hidden = "16", Steps = 400, BatchSize = 32, ChunkSize = 3, GoalDropout = 1, InterventionWeight = 1 });
+        var a = new float[1];
+        policy.Act([0.2f], [0f], a);
+        Assert.InRange(a[0], 0.55f, 0.85f);
+        Assert.Equal(3, policy.ChunkSize);
+    }
+
+    [Fact]
     public void InterventionSegment_FromEpisode_SplitsNonPolicyRuns()
     {
         var ep = new EpisodeRecord { Task = "toy" };

@@ -94,6 +94,29 @@ public sealed class AgentBenchResult
     public MeanCi Sr(string condition, string? task = null) => Stat(condition, "online/sr_eval", task);
     public MeanCi HumanIr(string condition, string? task = null) => Stat(condition, "online/human_ir_step", task);
 
+    /// <summary>
+    /// For every synthetic e-stop of <paramref name="condition"/> (from the runs' event logs): how many steps after the lowest
+    /// value of the event's value window (the last EventWindow values, the trigger's own value last) the trigger fired.
+    /// </summary>
+    public List<int> TriggerStepsAfterMinimum(string condition)
+    {
+        var list = new List<int>();
+        foreach (var run in Runs.Where(x => x.Condition == condition))
+        {
+            var path = Path.Combine(run.RunDirectory, "events.jsonl");
+            if (!File.Exists(path)) continue;
+            foreach (var e in Events.EventLogReader.Read(path))
+            {
+                if (e.Type != Events.LoopEventType.SyntheticEStop || e.Window is not { Length: > 0 } w) continue;
+                var arg = 0;
+                for (var i = 1; i < w.Length; i++)
+                    if (w[i] <= w[arg]) arg = i;
+                list.Add(w.Length - 1 - arg);
+            }
+        }
+        return list;
+    }
+
     /// <summary>The <c>agent/*</c> metrics of the profile run (averages over tasks and seeds).</summary>
     public Dictionary<string, double> Metrics()
     {
@@ -121,6 +144,22 @@ public sealed class AgentBenchResult
                 m[$"agent/{task}/{c.Key}_sr"] = Sr(c.Key, task).Mean;
                 m[$"agent/{task}/{c.Key}_human_ir_step"] = HumanIr(c.Key, task).Mean;
             }
+        }
+        foreach (var task in Profile.Tasks)
+        {
+            var r = HumanIr("rift", task).Mean;
+            var p = HumanIr("prior", task).Mean;
+            if (double.IsFinite(r) && double.IsFinite(p) && p > 0) m[$"agent/{task}/ir_reduction_vs_prior"] = 1 - r / p;
+        }
+        if (m.TryGetValue("agent/rift_human_ir_step", out var rr) && m.TryGetValue("agent/prior_human_ir_step", out var pr) && pr > 0)
+            m["agent/ir_reduction_vs_prior"] = 1 - rr / pr;
+        var afterMin = TriggerStepsAfterMinimum("rift");
+        if (afterMin.Count > 0)
+        {
+            afterMin.Sort();
+            m["agent/rift_triggers"] = afterMin.Count;
+            m["agent/rift_trigger_after_min_median"] = afterMin[afterMin.Count / 2];
+            m["agent/rift_trigger_near_min_rate"] = afterMin.Count(k => k <= 2) / (double)afterMin.Count;
         }
         m["agent/wall_s"] = WallSeconds;
         m["agent/runs"] = Runs.Count;
@@ -153,7 +192,7 @@ public static class AgentBench
             foreach (var seed in profile.Seeds)
             {
                 var (t, s) = (task, seed);
-                setups[(t, s)] = new Lazy<OnlineSetup>(() => OnlineSetup.Build(t, s, baseSettings.Online, baseSettings.Sim), LazyThreadSafetyMode.ExecutionAndPublication);
+                setups[(t, s)] = new Lazy<OnlineSetup>(() => OnlineSetup.Build(t, s, baseSettings.Online, baseSettings.Sim, supervisor: baseSettings.Supervisor), LazyThreadSafetyMode.ExecutionAndPublication);
             }
         var parallel = options.Parallel > 0 ? options.Parallel : Environment.ProcessorCount;
         var gate = new object();
@@ -164,6 +203,8 @@ public static class AgentBench
             settings.Supervisor.Kind = job.Condition.Supervisor;
             settings.Online.EvalEvery = profile.EvalEvery;
             settings.Online.EvalEpisodes = profile.EvalEpisodes;
+            // Only the final checkpoint: every 5 episodes × 105 runs of the full profile wrote ≈ 45 GB of replay buffers.
+            settings.Online.CheckpointEvery = 0;
             var spec = new OnlineRunSpec(job.Task, job.Condition.Method, job.Seed, profile.Episodes);
             var setup = setups[(job.Task, job.Seed)].Value;
             var runDir = Path.Combine(directory, "runs", $"{job.Task}__{job.Condition.Key}__{job.Seed}");

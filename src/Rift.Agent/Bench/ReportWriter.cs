@@ -104,6 +104,10 @@ public static class ReportWriter
         sb.AppendLine("<h2>Value traces: stagnation → trigger → recovery → success</h2>");
         sb.AppendLine("<p class=\"note\">Critic value q (as the trigger saw it, blue) and oracle progress Φ (privileged, for the plot only; dashed); " +
                       "orange band: recovery policy in control; red band: human in control; red line: synthetic e-stop (trigger); green line: hand-back after a recovery.</p>");
+        if (metrics.TryGetValue("agent/rift_trigger_after_min_median", out var afterMin))
+            sb.AppendLine($"<p class=\"note\">Over all {metrics.GetValueOrDefault("agent/rift_triggers").ToString("0", Inv)} synthetic e-stops of the Rift runs: " +
+                          $"the trigger fired a median {afterMin.ToString("0", Inv)} step(s) after the lowest value of the preceding 8; " +
+                          $"{(100 * metrics.GetValueOrDefault("agent/rift_trigger_near_min_rate")).ToString("0", Inv)}% within 2 steps of it.</p>");
         foreach (var (run, trace) in ExampleTraces(r, 3))
         {
             var (trig, minStep) = TriggerVsMinimum(trace);

@@ -45,7 +45,7 @@ public sealed class OnlineCommands : ICommandProvider
                     spec = new OnlineRunSpec(parse.GetValue(task)!, OnlineTrainer.ParseMethod(parse.GetValue(method)!), parse.GetValue(seed), parse.GetValue(episodes));
                     OnlineSetup? setup = null;
                     AnsiConsole.Status().Start("setup: demonstrations, π0, critic, recovery policy", _ =>
-                        setup = OnlineSetup.Build(spec.Task, spec.Seed, settings.Online, settings.Sim));
+                        setup = OnlineSetup.Build(spec.Task, spec.Seed, settings.Online, settings.Sim, supervisor: settings.Supervisor));
                     trainer = OnlineTrainer.Create(spec, settings, setup);
                 }
             }

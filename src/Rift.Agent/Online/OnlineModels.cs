@@ -74,81 +74,26 @@ public sealed class StateFeatureEncoder : IFrameEncoder
     }
 }
 
-/// <summary>One hindsight-labelled recovery segment: inputs, actions and the goal embedding each step was heading to.</summary>
-public sealed record GoalSample(float[] Input, float[] Goal, float[] Action);
-
 /// <summary>
-/// Goal-conditioned recovery policy π_rec(a | input, z*) (UniIntervene): an MLP on [input, goal] with tanh output,
-/// fitted by behaviour cloning on intervention segments with hindsight goals (the embedding actually reached up to
-/// <c>horizon</c> steps later, or the segment's end). Deterministic; allocation-free <see cref="Act"/>.
+/// Gives the recovery policy the memory's target only when it is near the current state (cos(z, z*) ≥ the threshold);
+/// otherwise the null goal (zeros), the goal-free mode the policy learns by goal dropout. A target from another scene
+/// configuration (block, hole, target elsewhere) carries no usable direction for this one and, measured, makes the
+/// recovery worse than π0; the policy's goal-free mode, fitted on takeovers and demonstrations, is better than π0.
 /// </summary>
-public sealed class GoalBcRecoveryPolicy : IGoalConditionedPolicy
+public sealed class GoalGate(IGoalConditionedPolicy inner, StateFeatureEncoder encoder, double minSimilarity) : IGoalConditionedPolicy
 {
-    private readonly MlpInference _inference;
-    private readonly float[] _x;
-
-    public GoalBcRecoveryPolicy(int inputSize, int goalSize, int actionSize, int[] hidden, int seed)
-    {
-        InputSize = inputSize;
-        GoalSize = goalSize;
-        ActionSize = actionSize;
-        Net = new Mlp(inputSize + goalSize, hidden, actionSize, new Rng(seed), outputActivation: Activation.Tanh);
-        _inference = new MlpInference(Net);
-        _x = new float[inputSize + goalSize];
-    }
-
-    public int InputSize { get; }
-    public int GoalSize { get; }
-    public int ActionSize { get; }
-    public Mlp Net { get; }
+    private readonly float[] _z = new float[encoder.Dimension];
+    private readonly float[] _none = new float[inner.GoalSize];
+    public IGoalConditionedPolicy Inner { get; } = inner;
+    public double MinSimilarity { get; } = minSimilarity;
+    public int InputSize => Inner.InputSize;
+    public int GoalSize => Inner.GoalSize;
+    public int ActionSize => Inner.ActionSize;
 
     public void Act(ReadOnlySpan<float> input, ReadOnlySpan<float> goal, Span<float> action)
     {
-        input.CopyTo(_x);
-        goal.CopyTo(_x.AsSpan(InputSize));
-        _inference.Run(_x, action);
-    }
-
-    /// <summary>Hindsight samples of one controlled stretch: step t's goal is z of the input reached min(t + horizon, end) − but at least 1 step ahead.</summary>
-    public static IEnumerable<GoalSample> Hindsight(IReadOnlyList<Transition> segment, Func<float[], float[]> embed, int horizon, Random rng)
-    {
-        for (var t = 0; t < segment.Count; t++)
-        {
-            // Half the samples aim at the segment's end (the goal the memory will supply), half at a random nearer point.
-            var end = Math.Min(segment.Count - 1, t + horizon - 1);
-            var g = rng.NextDouble() < 0.5 ? end : t + rng.Next(end - t + 1);
-            yield return new GoalSample(segment[t].Input, embed(segment[g].NextInput), segment[t].Action);
-        }
-    }
-
-    /// <summary>MSE behaviour cloning on <paramref name="samples"/>; returns the last minibatch loss.</summary>
-    public double Fit(IReadOnlyList<GoalSample> samples, int steps, int seed, int batch = 256, float lr = 1e-3f)
-    {
-        if (samples.Count == 0) return double.NaN;
-        var rng = new Rng(seed);
-        var opt = new Adam(Net.Parameters(), lr);
-        var x = new Tensor([batch, InputSize + GoalSize]);
-        var y = new Tensor([batch, ActionSize]);
-        var g = new Graph();
-        double loss = double.NaN;
-        for (var s = 0; s < steps; s++)
-        {
-            for (var i = 0; i < batch; i++)
-            {
-                var smp = samples[rng.NextInt(samples.Count)];
-                var row = x.Span.Slice(i * (InputSize + GoalSize), InputSize + GoalSize);
-                smp.Input.CopyTo(row);
-                smp.Goal.CopyTo(row[InputSize..]);
-                smp.Action.CopyTo(y.Span.Slice(i * ActionSize, ActionSize));
-            }
-            g.Reset();
-            var l = g.MseLoss(Net.Forward(g, x), y);
-            opt.ZeroGrad();
-            g.Backward(l);
-            opt.Step();
-            loss = l.Item();
-        }
-        return loss;
+        for (var i = 0; i < _z.Length; i++) _z[i] = (input[i] - encoder.Mean[i]) / encoder.Std[i];
+        Inner.Act(input, Loop.ArbitrationLoop.Cosine(_z, goal) >= MinSimilarity ? goal : _none, action);
     }
 }
 

@@ -47,17 +47,30 @@ public sealed class OnlineOptions
     [Range(0, 10000)]
     public int PriorRollouts { get; set; } = 10;
 
+    /// <summary>π0 rollouts under the simulated takeover supervisor at setup (the human's takeovers from π0's failure states);
+    /// shared by every method of a (task, seed): recovery-policy data for rift/fa and demo/intervention-buffer data for HiL-SERL. Default 30.</summary>
+    [Range(0, 10000)]
+    public int SetupTakeoverEpisodes { get; set; } = 30;
+
+    /// <summary>The recovery policy gets the memory's target only when cos(z, z*) ≥ this; otherwise the null goal (goal-free mode). Default 0.9.</summary>
+    [Range(-1.0, 1.0)]
+    public double RecoveryGoalSimilarity { get; set; } = 0.9;
+
     /// <summary>Gradient steps of each critic fit (first fit and refits). Default 1500.</summary>
     [Range(1, 1_000_000)]
     public int CriticSteps { get; set; } = 1500;
 
-    /// <summary>Gradient steps of each recovery-policy fit. Default 1000.</summary>
-    [Range(1, 1_000_000)]
-    public int RecoverySteps { get; set; } = 1000;
-
     /// <summary>Refit the critic and recovery policy every this many episodes on all data so far (0 = never). Default 6.</summary>
     [Range(0, 100000)]
     public int RefitEvery { get; set; } = 6;
+
+    /// <summary>Between full refits, refit the recovery policy alone every this many episodes (0, default: only with the full refits).</summary>
+    [Range(0, 100000)]
+    public int RecoveryRefitEvery { get; set; }
+
+    /// <summary>Gradient steps of each recovery-policy refit after the first fit (which takes RecoveryPolicy:Steps), continuing from the current weights. Default 1000.</summary>
+    [Range(1, 1_000_000)]
+    public int RecoveryRefitSteps { get; set; } = 1000;
 
     /// <summary>Learner updates per environment step collected (update-to-data ratio). Default 1.</summary>
     [Range(0.0, 64.0)]

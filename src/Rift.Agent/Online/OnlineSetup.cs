@@ -1,5 +1,7 @@
+using Rift.Agent.Loop;
 using Rift.Learning;
 using Rift.Sim;
+using Rift.Sim.Supervisors;
 using Rift.ValueCritic;
 
 namespace Rift.Agent.Online;
@@ -89,6 +91,12 @@ public sealed class OnlineSetup
     public required List<ExperienceEpisode> PriorRollouts { get; init; }
     public required double PriorTrainSuccess { get; init; }
 
+    /// <summary>
+    /// π0 rollouts under the simulated takeover supervisor (same settings as the runs): the human's takeovers from the
+    /// states π0 actually gets stuck in. Every method that learns from demonstrations gets them — the recovery policy
+    /// (rift, fa) and HiL-SERL's demo/intervention buffer — and the critic sees them as experience.
+    /// </summary>
+    public List<ExperienceEpisode> Takeovers { get; init; } = [];
     /// <summary>The frozen frame encoder under Online:Encoder=Conv (demos and prior rollouts carry frame embeddings); null for State.</summary>
     public ConvFrameEncoder? FrameEncoder { get; init; }
 
@@ -114,7 +122,7 @@ public sealed class OnlineSetup
     /// <summary>Demonstration seeds: disjoint from training (seed·100000 + episode) and evaluation seeds.</summary>
     public static int DemoSeed(int seed, int i) => 1_000_000 + seed * 1000 + i;
 
-    public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null)
+    public static OnlineSetup Build(string task, int seed, OnlineOptions o, SimOptions sim, Action<string>? status = null, SimSupervisorOptions? supervisor = null)
     {
         var frameEncoder = o.Encoder == OnlineEncoder.Conv ? FrameEmbeddingEnvironment.LoadEncoder(task, o.EncoderPath) : null;
         var (simEnv, frames) = FrameEmbeddingEnvironment.Create(task, sim, frameEncoder);
@@ -152,9 +160,27 @@ public sealed class OnlineSetup
             if (rec.Success) successes++;
             rollouts.Add(ExperienceEpisode.From(rec, -1000 - i, RolloutKind.Base, frames?.Embeddings));
         }
+
+        // Supervised π0 rollouts: the simulated human (takeover kind, otherwise the runs' settings) steps in where π0 stalls.
+        var takeovers = new List<ExperienceEpisode>();
+        if (supervisor is not null && o.SetupTakeoverEpisodes > 0)
+        {
+            status?.Invoke("supervised π0 rollouts");
+            var so = System.Text.Json.JsonSerializer.Deserialize<SimSupervisorOptions>(System.Text.Json.JsonSerializer.Serialize(supervisor))!;
+            so.Kind = SupervisorKind.Takeover;
+            var human = SimulatedSupervisor.For(simEnv, so);
+            var frozen = new FrozenPolicyLearner(prior);
+            for (var i = 0; i < o.SetupTakeoverEpisodes; i++)
+            {
+                var arb = new ArbitrationOptions { DecisionDeadlineMs = 0, Seed = StableSeed(seed, 900 + i) };
+                using var loop = new ArbitrationLoop(arb, task, frozen, human);
+                var r = new EpisodeRunner(env, loop).Run(-2000 - i, DemoSeed(seed, 700 + i));
+                takeovers.Add(ExperienceEpisode.From(r.Record, -2000 - i, RolloutKind.Base, frames?.Embeddings));
+            }
+        }
         return new OnlineSetup
         {
-            Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts,
+            Task = task, Seed = seed, Prior = prior, Encoder = encoder, Demos = demos, PriorRollouts = rollouts, Takeovers = takeovers,
             PriorTrainSuccess = o.PriorRollouts == 0 ? double.NaN : (double)successes / o.PriorRollouts,
             FrameEncoder = frameEncoder,
         };

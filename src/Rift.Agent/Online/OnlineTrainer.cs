@@ -31,6 +31,7 @@ public sealed class OnlineSettings
     public RecoveryMemoryOptions Memory { get; set; } = new();
     public CriticOptions Critic { get; set; } = new();
     public EventLogOptions EventLog { get; set; } = new();
+    public RecoveryPolicyOptions RecoveryPolicy { get; set; } = new();
 }
 
 /// <summary>One training episode's line in <c>metrics.jsonl</c>.</summary>
@@ -84,7 +85,7 @@ public sealed class OnlineTrainer : IDisposable
     private readonly RecoveryMemory? _memory;
     private readonly FutureValueCritic? _critic;
     private readonly FailureClassifier? _failure;
-    private readonly GoalBcRecoveryPolicy? _recovery;
+    private readonly GoalConditionedPolicy? _recovery;
     private readonly List<ExperienceEpisode> _experience = [];
     private readonly List<EpisodeLine> _lines = [];
     private readonly List<ValueTrace> _traces = [];
@@ -98,7 +99,7 @@ public sealed class OnlineTrainer : IDisposable
         _setup = setup;
         RunDirectory = runDir;
         Directory.CreateDirectory(runDir);
-        var hidden = OnlineSetup.HiddenSizes(settings.Online.Hidden);
+        OnlineSetup.HiddenSizes(settings.Online.Hidden); // validates Online:Hidden with a clear message
         // Frames are rendered only where the agent looks at them (Online:Encoder=Conv with the agent enabled).
         (_env, _frames) = FrameEmbeddingEnvironment.Create(spec.Task, settings.Sim, AgentEnabled ? setup.FrameEncoder : null);
         _evalEnv = _frames is null ? _env : SimTasks.Create(spec.Task, settings.Sim);
@@ -120,7 +121,7 @@ public sealed class OnlineTrainer : IDisposable
         var d = setup.EmbeddingSize;
         _store = VectorStore.Open(new VectorStoreOptions { Path = Path.Combine(runDir, "memory"), Fsync = FsyncPolicy.None });
         _memory = new RecoveryMemory(_store, settings.Memory, d);
-        _recovery = new GoalBcRecoveryPolicy(ObservationLayout.PolicyInputSize, d, ObservationLayout.ActionSize, hidden, spec.Seed + 11);
+        _recovery = RecoveryTrainer.Create(ObservationLayout.PolicyInputSize, d, ObservationLayout.ActionSize, RecoveryOptions(0));
         if (spec.Method == OnlineMethod.Fa) _failure = new FailureClassifier(d, 64, spec.Seed + 13);
         else _critic = new FutureValueCritic(d, ObservationLayout.ActionSize, settings.Critic, spec.Seed + 17);
     }
@@ -157,7 +158,7 @@ public sealed class OnlineTrainer : IDisposable
     {
         if (spec.Episodes < 1) throw new ArgumentOutOfRangeException(nameof(spec), spec.Episodes, "Episodes must be at least 1.");
         SimTasks.CreateTask(spec.Task); // fails early on an unknown task name
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, settings.Online, settings.Sim);
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, settings.Online, settings.Sim, supervisor: settings.Supervisor);
         runDir ??= Path.Combine(settings.Online.RunsDirectory, RunName(spec, DateTime.UtcNow));
         if (Directory.Exists(runDir) && Directory.EnumerateFileSystemEntries(runDir).Any())
             throw new IOException($"Run folder {runDir} already exists and is not empty; use --resume to continue it.");
@@ -190,7 +191,7 @@ public sealed class OnlineTrainer : IDisposable
         var cfg = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(configPath), Json)
                   ?? throw new InvalidDataException($"{configPath}: empty config.");
         var spec = episodes is { } n ? cfg.Spec with { Episodes = n } : cfg.Spec;
-        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim);
+        setup ??= OnlineSetup.Build(spec.Task, spec.Seed, cfg.Settings.Online, cfg.Settings.Sim, supervisor: cfg.Settings.Supervisor);
         return new OnlineTrainer(spec, cfg.Settings, setup, runDir);
     }
 
@@ -248,6 +249,12 @@ public sealed class OnlineTrainer : IDisposable
             {
                 progress?.Report(new OnlineProgress(_done, _spec.Episodes, "refit"));
                 Refit();
+            }
+            else if (AgentEnabled && o.RecoveryRefitEvery > 0 && _done % o.RecoveryRefitEvery == 0 && _done < _spec.Episodes)
+            {
+                // The human's latest takeovers are from the states the recovery policy itself failed in: learn them soon.
+                progress?.Report(new OnlineProgress(_done, _spec.Episodes, "refit"));
+                RefitRecovery(_spec.Seed * 1000 + _done, o.RecoveryRefitSteps);
             }
             double? sr = null;
             if ((o.EvalEvery > 0 && _done % o.EvalEvery == 0) || _done == _spec.Episodes)
@@ -337,7 +344,9 @@ public sealed class OnlineTrainer : IDisposable
         IRiskTrigger trigger = _critic is not null
             ? new RiskTrigger(_s.Trigger)
             : new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = 1 - _s.Online.FailureThreshold, MinSamples = 1, CooldownSteps = _s.Trigger.CooldownSteps });
-        return new AgentComponents(_loopEncoder, critic, trigger, _memory!, _recovery!);
+        // The memory's target goes to the recovery policy only when it is near the state (state embedding: GoalGate).
+        IGoalConditionedPolicy recovery = _loopEncoder is StateFeatureEncoder state ? new GoalGate(_recovery!, state, _s.Online.RecoveryGoalSimilarity) : _recovery!;
+        return new AgentComponents(_loopEncoder, critic, trigger, _memory!, recovery);
     }
 
     /// <summary>SR: the learner's deterministic policy without any intervention (DESIGN.md §8).</summary>
@@ -359,11 +368,12 @@ public sealed class OnlineTrainer : IDisposable
 
     private void InitialFit()
     {
+        // HiL-SERL's demo/intervention buffer: the demonstrations and the setup takeovers (the data the recovery policy gets).
         if (_learner is HilSerlOnlineLearner hil)
-            hil.Hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).SelectMany(s => s)
+            hil.Hil.Preload(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy))
+                .Concat(_setup.Takeovers.SelectMany(e => e.Stretches(Controller.Human))).SelectMany(s => s)
                 .Select(t => new Transition { Input = t.Input, Action = t.Action, NextInput = t.NextInput, Reward = t.Reward, Terminated = t.Terminated, Controller = Controller.Human }));
         if (!AgentEnabled) return;
-        Refit();
         // Seed the memory with verified high-value targets from the demonstrations (source: human demonstrator).
         foreach (var d in _setup.Demos.Where(d => d.Success))
         {
@@ -374,12 +384,13 @@ public sealed class OnlineTrainer : IDisposable
                 _memory!.TryInsert(new Memory.RecoverySegment(_spec.Task, d.Z(t, _setup.Encoder), (float)start / T, (float)t / T, t - start, RecoverySource.Human, d.Episode, t));
             }
         }
+        Refit();
     }
 
     private void Refit()
     {
         var o = _s.Online;
-        var all = _setup.Demos.Concat(_setup.PriorRollouts).Concat(_experience).ToList();
+        var all = _setup.Demos.Concat(_setup.PriorRollouts).Concat(_setup.Takeovers).Concat(_experience).ToList();
         var seed = _spec.Seed * 1000 + _done;
         if (_critic is not null)
         {
@@ -403,19 +414,37 @@ public sealed class OnlineTrainer : IDisposable
             }
             _failure.Train(z, y, o.CriticSteps, 256, 1e-3f, seed);
         }
-        // Recovery policy: hindsight goal-conditioned BC on demonstrations, human takeovers and successful agent recoveries.
-        // UniIntervene trains it on intervention segments; the demonstrations cover states no intervention has visited
-        // yet. Intervention samples get half of the sampling mass once there are any (as HiL-SERL's 50/50 replay).
-        var rng = new Random(seed);
-        var embed = FrameEmbeddingEnvironment.Lookup(all, _setup.Encoder);
-        List<GoalSample> Samples(IEnumerable<List<Transition>> segs) =>
-            segs.SelectMany(s => GoalBcRecoveryPolicy.Hindsight(s, embed, _s.Memory.MaxSpanSteps, rng)).ToList();
-        var demo = Samples(_setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)));
-        var interventions = Samples(_experience.SelectMany(e => e.Stretches(Controller.Human).Concat(e.Success ? e.Stretches(Controller.Agent) : [])));
-        var gs = new List<GoalSample>(demo);
-        if (interventions.Count > 0)
-            for (var k = 0; k < Math.Max(1, demo.Count / interventions.Count); k++) gs.AddRange(interventions);
-        _recovery!.Fit(gs, o.RecoverySteps, seed);
+        RefitRecovery(seed, _done == 0 ? _s.RecoveryPolicy.Steps : o.RecoveryRefitSteps, all);
+    }
+
+    /// <summary>
+    /// Recovery policy (UniIntervene): hindsight goal-conditioned chunk BC on the human's takeover segments — from the states
+    /// π0 actually gets stuck in (setup and online) — mixed with the demonstrations, which cover states no takeover has
+    /// visited yet. Each step also carries the goal the memory retrieves for its state (the goal it will get at run time).
+    /// </summary>
+    private void RefitRecovery(int seed, int steps, List<ExperienceEpisode>? all = null)
+    {
+        all ??= _setup.Demos.Concat(_setup.PriorRollouts).Concat(_setup.Takeovers).Concat(_experience).ToList();
+        var Embed = FrameEmbeddingEnvironment.Lookup(all, _setup.Encoder);
+        InterventionSegment Segment(List<Transition> s, bool intervention)
+        {
+            var seg = new InterventionSegment(s.Select(t => t.Input).ToArray(), s.Select(t => t.Action).ToArray(), s.Select(t => Embed(t.NextInput)).ToArray()) { Intervention = intervention };
+            if (_s.RecoveryPolicy.RetrievedGoalProbability > 0 && _memory!.Count > 0) seg.Retrieved = s.Select(t => _memory.Query(Embed(t.Input), _spec.Task)?.Embedding).ToArray();
+            return seg;
+        }
+        var segments = _setup.Demos.SelectMany(d => d.Stretches(Controller.Policy)).Select(s => Segment(s, false))
+            .Concat(_setup.Takeovers.Concat(_experience).SelectMany(e => e.Stretches(Controller.Human)).Select(s => Segment(s, true)))
+            .ToList();
+        var ro = RecoveryOptions(seed);
+        ro.Steps = steps;
+        RecoveryTrainer.Fit(_recovery!, segments, ro);
+    }
+
+    private RecoveryPolicyOptions RecoveryOptions(int seed)
+    {
+        var r = JsonSerializer.Deserialize<RecoveryPolicyOptions>(JsonSerializer.Serialize(_s.RecoveryPolicy))!;
+        r.Seed = _spec.Seed * 7919 + seed + 11;
+        return r;
     }
 
     // ---------------------------------------------------------------- checkpoints

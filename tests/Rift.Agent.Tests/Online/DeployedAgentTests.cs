@@ -33,7 +33,9 @@ public sealed class TinyRunFixture : IDisposable
         s.Online.PriorSteps = 30;
         s.Online.PriorRollouts = 1;
         s.Online.CriticSteps = 10;
-        s.Online.RecoverySteps = 10;
+        s.RecoveryPolicy.Steps = 10;
+        s.RecoveryPolicy.Hidden = "16,16";
+        s.RecoveryPolicy.BatchSize = 32;
         s.Online.RefitEvery = 2;
         s.Online.EvalEpisodes = 1;
         s.Online.EvalEvery = 4;
