@@ -25,36 +25,7 @@ public sealed class TinyRunFixture : IDisposable
     /// <summary>The trainer after its run (its networks are the run's last checkpoint).</summary>
     public OnlineTrainer Trainer { get; }
 
-    public static OnlineSettings Tiny()
-    {
-        var s = new OnlineSettings();
-        s.Online.Hidden = "16,16";
-        s.Online.Demos = 2;
-        s.Online.PriorSteps = 30;
-        s.Online.PriorRollouts = 1;
-        s.Online.CriticSteps = 10;
-        s.RecoveryPolicy.Steps = 10;
-        s.RecoveryPolicy.Hidden = "16,16";
-        s.RecoveryPolicy.BatchSize = 32;
-        s.Online.RefitEvery = 2;
-        s.Online.EvalEpisodes = 1;
-        s.Online.EvalEvery = 4;
-        s.Online.CheckpointEvery = 2;
-        s.Online.WarmupTransitions = 16;
-        s.Online.UpdatesPerStep = 0.25;
-        s.Sac.BatchSize = 16;
-        s.Rift.ActorFreezeSteps = 5;
-        s.Sim.MaxEpisodeSteps = 30;
-        s.Arbitration.DecisionDeadlineMs = 0;
-        s.Supervisor.Triggers = SupervisorTriggers.Stuck | SupervisorTriggers.Unsafe;
-        s.Supervisor.PatienceSteps = 6;
-        s.Trigger.MinSamples = 3;
-        s.Trigger.WindowSize = 3;
-        s.Critic.BatchSize = 16;
-        s.Critic.PredictorHidden = 16;
-        s.Critic.ValueHidden = 8;
-        return s;
-    }
+    public static OnlineSettings Tiny() => TinyOnline.Settings(maxEpisodeSteps: 30, evalEvery: 4, triggerWindow: 3);
 
     /// <summary>A copy of the run folder to damage.</summary>
     public string Copy(string name)
@@ -76,6 +47,8 @@ public sealed class TinyRunFixture : IDisposable
     }
 }
 
+/// <remarks>In the "Console" collection with ServeRunCommandTests: both deploy agents, and the leak check below counts this process's snapshot folders.</remarks>
+[Collection("Console")]
 public sealed class DeployedAgentTests(TinyRunFixture run) : IClassFixture<TinyRunFixture>
 {
     [Fact]

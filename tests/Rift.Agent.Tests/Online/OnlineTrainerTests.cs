@@ -33,36 +33,7 @@ public class OnlineTrainerTests : IDisposable
         return s;
     }
 
-    private static OnlineSettings Tiny()
-    {
-        var s = new OnlineSettings();
-        s.Online.Hidden = "16,16";
-        s.Online.Demos = 2;
-        s.Online.PriorSteps = 30;
-        s.Online.PriorRollouts = 1;
-        s.Online.CriticSteps = 10;
-        s.RecoveryPolicy.Steps = 10;
-        s.RecoveryPolicy.Hidden = "16,16";
-        s.RecoveryPolicy.BatchSize = 32;
-        s.Online.RefitEvery = 2;
-        s.Online.EvalEpisodes = 1;
-        s.Online.EvalEvery = 2;
-        s.Online.CheckpointEvery = 2;
-        s.Online.WarmupTransitions = 16;
-        s.Online.UpdatesPerStep = 0.25;
-        s.Sac.BatchSize = 16;
-        s.Rift.ActorFreezeSteps = 5;
-        s.Sim.MaxEpisodeSteps = 25;
-        s.Arbitration.DecisionDeadlineMs = 0;
-        s.Supervisor.Triggers = SupervisorTriggers.Stuck | SupervisorTriggers.Unsafe;
-        s.Supervisor.PatienceSteps = 6;
-        s.Trigger.MinSamples = 4;
-        s.Trigger.WindowSize = 4;
-        s.Critic.BatchSize = 16;
-        s.Critic.PredictorHidden = 16;
-        s.Critic.ValueHidden = 8;
-        return s;
-    }
+    private static OnlineSettings Tiny() => TinyOnline.Settings();
 
     [Theory]
     [InlineData(OnlineMethod.Rift)]
