@@ -19,7 +19,7 @@ public sealed partial class Graph
         Need(b is null || b.Size == o, $"Conv2d: bias {b?.Describe()} must be [{o}]");
         int ho = (h + 2 * padding - kh) / stride + 1, wo = (wd + 2 * padding - kw) / stride + 1;
         Need(h + 2 * padding >= kh && wd + 2 * padding >= kw, $"Conv2d: kernel {kh}×{kw} is larger than padded input {h + 2 * padding}×{wd + 2 * padding}");
-        var geo = new ConvGeometry(c, h, wd, kh, kw, stride, padding, ho, wo);
+        var geo = new ConvLowering.Geometry(c, h, wd, kh, kw, stride, padding, ho, wo);
         int ckk = c * kh * kw, hw = ho * wo;
         bool rg = x.RequiresGrad || w.RequiresGrad || (b?.RequiresGrad ?? false);
         var y = Alloc([n, o, ho, wo], rg, "conv2d");
@@ -28,7 +28,7 @@ public sealed partial class Graph
         var ys = y.Span;
         for (int s = 0; s < n; s++)
         {
-            Im2Col(xs.Slice(s * c * h * wd, c * h * wd), cols.Span, geo);
+            ConvLowering.Im2Col(xs.Slice(s * c * h * wd, c * h * wd), cols.Span, geo);
             var ySample = ys.Slice(s * o * hw, o * hw);
             Gemm.Multiply(false, false, o, hw, ckk, w.Span, ckk, cols.Span, hw, ySample, hw);
             if (b is not null)
@@ -53,72 +53,16 @@ public sealed partial class Graph
                 }
                 if (w.RequiresGrad)
                 {
-                    Im2Col(x.Span.Slice(s * c * h * wd, c * h * wd), colsB, geo);
+                    ConvLowering.Im2Col(x.Span.Slice(s * c * h * wd, c * h * wd), colsB, geo);
                     Gemm.Multiply(false, true, o, ckk, hw, gys, hw, colsB, hw, G(w), ckk, accumulate: true);
                 }
                 if (x.RequiresGrad)
                 {
                     Gemm.Multiply(true, false, ckk, hw, o, w.Span, ckk, gys, hw, dcols, hw);
-                    Col2ImAdd(dcols, G(x).Slice(s * c * h * wd, c * h * wd), geo);
+                    ConvLowering.Col2ImAdd(dcols, G(x).Slice(s * c * h * wd, c * h * wd), geo);
                 }
             }
         });
         return y;
-    }
-
-    internal readonly record struct ConvGeometry(int C, int H, int W, int Kh, int Kw, int Stride, int Pad, int Ho, int Wo);
-
-    // cols[(ci*kh + ki)*kw + kj, oy*wo + ox] = x[ci, oy*s − p + ki, ox*s − p + kj] (0 outside).
-    internal static void Im2Col(ReadOnlySpan<float> x, Span<float> cols, in ConvGeometry g)
-    {
-        int hw = g.Ho * g.Wo;
-        for (int ci = 0; ci < g.C; ci++)
-            for (int ki = 0; ki < g.Kh; ki++)
-                for (int kj = 0; kj < g.Kw; kj++)
-                {
-                    var row = cols.Slice(((ci * g.Kh + ki) * g.Kw + kj) * hw, hw);
-                    // Output columns whose input column lies inside the image.
-                    int oxLo = Math.Max(0, (g.Pad - kj + g.Stride - 1) / g.Stride);
-                    int oxHi = Math.Min(g.Wo, (g.W + g.Pad - kj + g.Stride - 1) / g.Stride);
-                    for (int oy = 0; oy < g.Ho; oy++)
-                    {
-                        var dst = row.Slice(oy * g.Wo, g.Wo);
-                        int iy = oy * g.Stride - g.Pad + ki;
-                        if (iy < 0 || iy >= g.H || oxLo >= oxHi)
-                        {
-                            dst.Clear();
-                            continue;
-                        }
-                        var src = x.Slice((ci * g.H + iy) * g.W, g.W);
-                        dst[..oxLo].Clear();
-                        int ix = oxLo * g.Stride - g.Pad + kj;
-                        if (g.Stride == 1) src.Slice(ix, oxHi - oxLo).CopyTo(dst[oxLo..oxHi]);
-                        else
-                            for (int ox = oxLo; ox < oxHi; ox++, ix += g.Stride) dst[ox] = src[ix];
-                        dst[oxHi..].Clear();
-                    }
-                }
-    }
-
-    internal static void Col2ImAdd(ReadOnlySpan<float> cols, Span<float> dx, in ConvGeometry g)
-    {
-        int hw = g.Ho * g.Wo;
-        for (int ci = 0; ci < g.C; ci++)
-            for (int ki = 0; ki < g.Kh; ki++)
-                for (int kj = 0; kj < g.Kw; kj++)
-                {
-                    var row = cols.Slice(((ci * g.Kh + ki) * g.Kw + kj) * hw, hw);
-                    int oxLo = Math.Max(0, (g.Pad - kj + g.Stride - 1) / g.Stride);
-                    int oxHi = Math.Min(g.Wo, (g.W + g.Pad - kj + g.Stride - 1) / g.Stride);
-                    for (int oy = 0; oy < g.Ho; oy++)
-                    {
-                        int iy = oy * g.Stride - g.Pad + ki;
-                        if (iy < 0 || iy >= g.H) continue;
-                        var dst = dx.Slice((ci * g.H + iy) * g.W, g.W);
-                        var src = row.Slice(oy * g.Wo, g.Wo);
-                        int ix = oxLo * g.Stride - g.Pad + kj;
-                        for (int ox = oxLo; ox < oxHi; ox++, ix += g.Stride) dst[ix] += src[ox];
-                    }
-                }
     }
 }

@@ -92,67 +92,24 @@ public sealed class ConvEncoderNetwork : IModule
 
     // ------------------------------------------------------------------ convolution pieces
 
-    /// <summary>im2col for a [C, B, S, S] input into col [C·k·k, B·So·So] (So = S/2).</summary>
+    /// <summary>im2col for a [C, B, S, S] input into col [C·k·k, B·So·So] (So = S/2), one image at a time.</summary>
     public void Im2Col(int l, int batch, ReadOnlySpan<float> input, Span<float> col)
     {
-        int c = Channels[l], s = Sizes[l], so = Sizes[l + 1];
-        var n = batch * so * so;
-        for (var ci = 0; ci < c; ci++)
-            for (var ky = 0; ky < Kernel; ky++)
-                for (var kx = 0; kx < Kernel; kx++)
-                {
-                    var row = col.Slice(((ci * Kernel + ky) * Kernel + kx) * n, n);
-                    var o = 0;
-                    for (var b = 0; b < batch; b++)
-                    {
-                        var img = input.Slice((ci * batch + b) * s * s, s * s);
-                        for (var oy = 0; oy < so; oy++)
-                        {
-                            var y = oy * Stride - Padding + ky;
-                            if ((uint)y >= (uint)s)
-                            {
-                                row.Slice(o, so).Clear();
-                                o += so;
-                                continue;
-                            }
-                            var line = img.Slice(y * s, s);
-                            for (var ox = 0; ox < so; ox++)
-                            {
-                                var x = ox * Stride - Padding + kx;
-                                row[o++] = (uint)x < (uint)s ? line[x] : 0f;
-                            }
-                        }
-                    }
-                }
+        var (g, s, so) = (Geometry(l), Sizes[l], Sizes[l + 1]);
+        for (var b = 0; b < batch; b++)
+            ConvLowering.Im2Col(input[(b * s * s)..], col[(b * so * so)..], g, channelStride: batch * s * s, rowStride: batch * so * so);
     }
 
     /// <summary>Adds col [C·k·k, B·So·So] back onto a [C, B, S, S] gradient (the adjoint of <see cref="Im2Col"/>).</summary>
     public void Col2ImAdd(int l, int batch, ReadOnlySpan<float> col, Span<float> dInput)
     {
-        int c = Channels[l], s = Sizes[l], so = Sizes[l + 1];
-        var n = batch * so * so;
-        for (var ci = 0; ci < c; ci++)
-            for (var ky = 0; ky < Kernel; ky++)
-                for (var kx = 0; kx < Kernel; kx++)
-                {
-                    var row = col.Slice(((ci * Kernel + ky) * Kernel + kx) * n, n);
-                    var o = 0;
-                    for (var b = 0; b < batch; b++)
-                    {
-                        var img = dInput.Slice((ci * batch + b) * s * s, s * s);
-                        for (var oy = 0; oy < so; oy++)
-                        {
-                            var y = oy * Stride - Padding + ky;
-                            if ((uint)y >= (uint)s) { o += so; continue; }
-                            for (var ox = 0; ox < so; ox++, o++)
-                            {
-                                var x = ox * Stride - Padding + kx;
-                                if ((uint)x < (uint)s) img[y * s + x] += row[o];
-                            }
-                        }
-                    }
-                }
+        var (g, s, so) = (Geometry(l), Sizes[l], Sizes[l + 1]);
+        for (var b = 0; b < batch; b++)
+            ConvLowering.Col2ImAdd(col[(b * so * so)..], dInput[(b * s * s)..], g, channelStride: batch * s * s, rowStride: batch * so * so);
     }
+
+    private ConvLowering.Geometry Geometry(int l) =>
+        new(Channels[l], Sizes[l], Sizes[l], Kernel, Kernel, Stride, Padding, Sizes[l + 1], Sizes[l + 1]);
 
     /// <summary>out [Cout, B·So·So] = ReLU(W·col + b).</summary>
     public void ConvForward(int l, int batch, ReadOnlySpan<float> col, Span<float> output)
