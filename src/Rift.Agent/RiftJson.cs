@@ -23,6 +23,18 @@ public static class RiftJson
     /// <summary><see cref="SnakeCase"/>, indented (config and result files meant for people).</summary>
     public static readonly JsonSerializerOptions SnakeCaseIndented = Freeze(new JsonSerializerOptions(SnakeCase) { WriteIndented = true });
 
+    private static readonly JsonSerializerOptions CopyOptions = Freeze(new JsonSerializerOptions
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    });
+
+    /// <summary>
+    /// A deep copy of an options object (or any plain settings graph) through a JSON round trip: options instances
+    /// are shared by the host and must never be mutated, so every per-run or per-session variant starts from a copy.
+    /// </summary>
+    public static T Copy<T>(T value) where T : class =>
+        JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value, CopyOptions), CopyOptions)!;
+
     private static JsonSerializerOptions Freeze(JsonSerializerOptions o)
     {
         o.TypeInfoResolver ??= new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();

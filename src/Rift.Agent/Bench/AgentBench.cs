@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
-using System.Text.Json;
 using Rift.Agent.Online;
 using Rift.Sim;
 using Rift.Sim.Supervisors;
@@ -220,9 +219,5 @@ public static class AgentBench
         return result;
     }
 
-    private static OnlineSettings Clone(OnlineSettings s)
-    {
-        var o = new JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-        return JsonSerializer.Deserialize<OnlineSettings>(JsonSerializer.Serialize(s, o), o)!;
-    }
+    private static OnlineSettings Clone(OnlineSettings s) => RiftJson.Copy(s);
 }

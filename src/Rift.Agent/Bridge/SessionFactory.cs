@@ -51,9 +51,7 @@ public sealed class DefaultSessionFactory(BridgeOptions options, ArbitrationOpti
     /// <summary>A copy of <paramref name="o"/> with another seed (options objects are shared; never mutate them).</summary>
     public static ArbitrationOptions CopyWithSeed(ArbitrationOptions o, int seed)
     {
-        var copy = new ArbitrationOptions();
-        foreach (var p in typeof(ArbitrationOptions).GetProperties().Where(p => p.CanWrite && p.CanRead))
-            p.SetValue(copy, p.GetValue(o));
+        var copy = RiftJson.Copy(o);
         copy.Seed = seed;
         return copy;
     }

@@ -116,7 +116,7 @@ public sealed class RobotCommands : ICommandProvider
                 if (agent.Settings.Online.Encoder == OnlineEncoder.Conv)
                 {
                     // A run whose agent works on camera frames (train online's default) needs the robot to send them.
-                    simOptions = System.Text.Json.JsonSerializer.Deserialize<SimOptions>(System.Text.Json.JsonSerializer.Serialize(simOptions))!;
+                    simOptions = RiftJson.Copy(simOptions);
                     simOptions.RenderFrames = true;
                 }
                 supervisorOptions = agent.Settings.Supervisor;

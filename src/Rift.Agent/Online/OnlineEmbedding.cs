@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Rift.Learning;
 using Rift.Sim;
 using Rift.ValueCritic;
@@ -63,7 +62,7 @@ public sealed class FrameEmbeddingEnvironment(IEnvironment inner, ConvFrameEncod
     public static (SimEnvironment Sim, FrameEmbeddingEnvironment? Frames) Create(string task, SimOptions sim, ConvFrameEncoder? frames)
     {
         if (frames is null) return (SimTasks.Create(task, sim), null);
-        var o = JsonSerializer.Deserialize<SimOptions>(JsonSerializer.Serialize(sim))!;
+        var o = RiftJson.Copy(sim);
         o.RenderFrames = true;
         var env = SimTasks.Create(task, o);
         return (env, new FrameEmbeddingEnvironment(env, frames));

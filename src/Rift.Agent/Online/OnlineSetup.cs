@@ -166,7 +166,7 @@ public sealed class OnlineSetup
         if (supervisor is not null && o.SetupTakeoverEpisodes > 0)
         {
             status?.Invoke("supervised π0 rollouts");
-            var so = System.Text.Json.JsonSerializer.Deserialize<SimSupervisorOptions>(System.Text.Json.JsonSerializer.Serialize(supervisor))!;
+            var so = RiftJson.Copy(supervisor);
             so.Kind = SupervisorKind.Takeover;
             var human = SimulatedSupervisor.For(simEnv, so);
             var frozen = new FrozenPolicyLearner(prior);

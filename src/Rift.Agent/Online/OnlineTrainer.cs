@@ -318,7 +318,7 @@ public sealed class OnlineTrainer : IDisposable
 
     private (EpisodeResult Result, ValueTrace? Trace) RunEpisode(int ep, IEventSink log, CancellationToken ct)
     {
-        var arb = CloneArbitration(_s.Arbitration);
+        var arb = RiftJson.Copy(_s.Arbitration);
         arb.Seed = OnlineSetup.StableSeed(_spec.Seed, ep, 31);
         arb.DeterministicPolicy = false;
         var steps = new MemoryEventSink();
@@ -352,7 +352,7 @@ public sealed class OnlineTrainer : IDisposable
     /// <summary>SR: the learner's deterministic policy without any intervention (DESIGN.md §8).</summary>
     public double Evaluate()
     {
-        var arb = CloneArbitration(_s.Arbitration);
+        var arb = RiftJson.Copy(_s.Arbitration);
         arb.DeterministicPolicy = true;
         var ok = 0;
         for (var i = 0; i < _s.Online.EvalEpisodes; i++)
@@ -442,7 +442,7 @@ public sealed class OnlineTrainer : IDisposable
 
     private RecoveryPolicyOptions RecoveryOptions(int seed)
     {
-        var r = JsonSerializer.Deserialize<RecoveryPolicyOptions>(JsonSerializer.Serialize(_s.RecoveryPolicy))!;
+        var r = RiftJson.Copy(_s.RecoveryPolicy);
         r.Seed = _spec.Seed * 7919 + seed + 11;
         return r;
     }
@@ -579,12 +579,9 @@ public sealed class OnlineTrainer : IDisposable
         if (_traces.Count > 4) _traces.Remove(_traces.OrderBy(Score).ThenBy(v => -v.Episode).First());
     }
 
-    private static ArbitrationOptions CloneArbitration(ArbitrationOptions a) =>
-        JsonSerializer.Deserialize<ArbitrationOptions>(JsonSerializer.Serialize(a))!;
-
     private static RiftOptions CloneRift(RiftOptions r, double omega)
     {
-        var c = JsonSerializer.Deserialize<RiftOptions>(JsonSerializer.Serialize(r))!;
+        var c = RiftJson.Copy(r);
         c.Omega = omega;
         return c;
     }
