@@ -182,7 +182,7 @@ public sealed class CriticCommands : ICommandProvider
     private static List<RolloutEpisode> LabelledEpisodes(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
         IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null) =>
         EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(task, "labelled", seed0, count, baseOpts, FrameOptions(sim),
-                eval.Horizon, eval.MinImprovement, EncoderBytes(task)),
+                eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task)),
             () => CollectLabelled(task, sim, baseOpts, eval, encoder, count, seed0, onEpisode));
 
     /// <summary>Episode cache folder (null when disabled; see <see cref="EpisodeCacheOptions"/>).</summary>
@@ -196,7 +196,7 @@ public sealed class CriticCommands : ICommandProvider
     {
         using var env = SimTasks.Create(task, FrameOptions(sim));
         using var rollout = SimTasks.Create(task, NoFrameOptions(sim));
-        var labeler = new CounterfactualLabeler(rollout, () => SimTasks.CreateExpert(task, sim), eval.Horizon, eval.MinImprovement);
+        var labeler = new CounterfactualLabeler(rollout, () => SimTasks.CreateExpert(task, sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts);
         var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(task, sim), baseOpts) { Encoder = encoder, BeforeStep = labeler.Hook() };
         var list = new List<RolloutEpisode>();
         for (var e = 0; e < count; e++)
@@ -214,9 +214,11 @@ public sealed class CriticCommands : ICommandProvider
         var gain = new float[ep.Steps];
         var v0 = new float[ep.Steps];
         var p = new float[ep.Steps];
+        var previous = new float[critic.PreviousActionsLength];
         for (var t = 0; t < ep.Steps; t++)
         {
-            (q[t], gain[t]) = critic.EvaluateWithGain(ep.Embeddings[t], ep.Actions[t]);
+            FutureValueCritic.FillPreviousActions(ep.Actions, t, critic.ActionHistory, previous);
+            (q[t], gain[t]) = critic.EvaluateWithGain(ep.Embeddings[t], ep.Actions[t], previous);
             v0[t] = critic.EvaluateNoFuture(ep.Embeddings[t]);
             p[t] = classifier?.Probability(ep.Embeddings[t]) ?? 0f;
         }
@@ -297,7 +299,7 @@ public sealed class CriticCommands : ICommandProvider
                 labelled.Value = eo.TriggerEpisodes;
 
                 // Critic: latent prediction + twin value heads.
-                var samples = CriticTrainer.Samples(train, co.Horizon, co.Proxy, co.GainHorizon);
+                var samples = CriticTrainer.Samples(train, co.Horizon, co.Proxy, co.GainHorizon, co.ActionHistory);
                 var trainer = new CriticTrainer(critic, co, s);
                 var fit = ctx.AddTask("critic", maxValue: co.Steps);
                 double pl = 0, vl = 0;
@@ -312,9 +314,9 @@ public sealed class CriticCommands : ICommandProvider
                 metrics["critic/train_pred_loss"] = pl;
                 metrics["critic/train_value_loss"] = vl;
                 metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
-                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon));
+                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon, co.ActionHistory));
                 metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
-                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon));
+                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon, co.ActionHistory));
 
                 // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
                 var heads = ctx.AddTask("trigger heads", maxValue: 4);
@@ -387,13 +389,13 @@ public sealed class CriticCommands : ICommandProvider
         sb.AppendLine();
         sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0, g), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
         sb.AppendLine(inv, $"- Encoder: `models/encoder/{t}.safetensors` (frozen), embedding {critic.EmbeddingSize}");
-        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_t]) ≈ v_(t+{co.GainHorizon}) − v_t; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
+        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_(t−{co.ActionHistory - 1}..t)]) ≈ v_(t+{co.GainHorizon}) − v_t; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
         sb.AppendLine(inv, $"- Critic data: {train.Count(e => e.Kind == RolloutKind.Expert)} expert demos, {train.Count(e => e.Kind == RolloutKind.Base)} base-policy rollouts ({train.Count(e => e.Kind == RolloutKind.Base && !e.Success)} failed), {train.Count(e => e.Kind == RolloutKind.Intervention)} intervention episodes (expert takeover after a lapse); {train.Sum(e => e.Steps)} steps; seeds {2_000_000 + s * 10_000}…");
         sb.AppendLine(co.Proxy == ProxyValue.Progress
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
-        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_t) against v_(t+{co.GainHorizon}) − v_t (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
-        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
+        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against v_(t+{co.GainHorizon}) − v_t (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
+        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
         var defaults = new CriticOptions();
         var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");
@@ -447,7 +449,7 @@ public sealed class CriticCommands : ICommandProvider
                 var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
                 List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                     streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
-                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon, critic.Proxy, critic.GainHorizon));
+                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon, critic.Proxy, critic.GainHorizon, critic.ActionHistory));
                 var primaryScore = eo.NewScoring();
                 foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
                 var primary = primaryScore;
@@ -463,6 +465,15 @@ public sealed class CriticCommands : ICommandProvider
                 metrics["trigger/f1_rules_no_future"] = TriggerEvaluation.Score(() => new RiskTrigger(ro), Eps(x => x.V0), eo).F1;
                 metrics["trigger/f1_failure_classifier"] = TriggerEvaluation.Score(() => new FailureClassifierTrigger(thFc, lo.CooldownSteps), Eps(x => x.PFail), eo).F1;
                 metrics["trigger/f1_value_threshold"] = TriggerEvaluation.Score(() => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = thValue, CooldownSteps = lo.CooldownSteps }), Eps(x => x.Q), eo).F1;
+                // Privileged references (not methods): the same matching and cooldown applied to firing exactly on the labels,
+                // and to a perfect future predictor of the realised progress Φ_{t+H} − Φ_t ≤ MinImprovement.
+                IRiskTrigger Below(double th) => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = th, CooldownSteps = lo.CooldownSteps });
+                metrics["oracle/f1_fire_on_labels"] = TriggerEvaluation.Score(() => Below(0.5),
+                    eps.Select(e => ((IReadOnlyList<float>)e.Labels.Select(l => l ? 0f : 1f).ToArray(), (IReadOnlyList<bool>)e.Labels)), eo).F1;
+                metrics["oracle/f1_realised_future"] = TriggerEvaluation.Score(() => Below(eo.MinImprovement + 1e-6),
+                    eps.Select(e => ((IReadOnlyList<float>)Enumerable.Range(0, e.Steps)
+                        .Select(i => e.ProxyOf(ProxyValue.Progress, Math.Min(i + eo.Horizon, e.Steps)) - e.ProxyOf(ProxyValue.Progress, i)).ToArray(),
+                        (IReadOnlyList<bool>)e.Labels)), eo).F1;
                 metrics["trigger/label_rate"] = eps.Sum(e => e.Labels.Count(l => l)) / (double)Math.Max(1, eps.Sum(e => e.Labels.Count));
                 metrics["rollout/base_sr"] = eps.Count(e => e.Success) / (double)eps.Count;
 

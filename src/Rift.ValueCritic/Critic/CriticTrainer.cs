@@ -4,9 +4,11 @@ namespace Rift.ValueCritic;
 
 /// <summary>
 /// One training sample: (z_t, a_t) → z_{t+k} with proxy values v_t and v_{t+k}, and the gain target v_{t+H_g} − v_t
-/// with its loss weight (0 where the next H_g steps are not all the base policy's, e.g. they reach a supervisor takeover).
+/// with its loss weight (0 where the next H_g steps are not all the base policy's, e.g. they reach a supervisor takeover),
+/// and the h − 1 actions before a_t that the gain head sees (oldest first; null when h = 1).
 /// </summary>
-public readonly record struct CriticSample(float[] Z, float[] Action, float[] ZFuture, float Value, float ValueFuture, float Gain = 0f, float GainWeight = 0f);
+public readonly record struct CriticSample(float[] Z, float[] Action, float[] ZFuture, float Value, float ValueFuture, float Gain = 0f, float GainWeight = 0f,
+    float[]? PreviousActions = null);
 
 /// <summary>
 /// Trains <see cref="FutureValueCritic"/> (UniIntervene §"future-conditioned action-value estimation"):
@@ -20,6 +22,7 @@ public sealed class CriticTrainer
     private readonly Adam _opt;
     private readonly Graph _g = new();
     private readonly Tensor _z, _a, _zf, _v, _vf, _gain, _gainW, _noise, _noiseF;
+    private readonly Tensor? _aPrev;
     private readonly Rng _rng;
 
     public CriticTrainer(FutureValueCritic critic, CriticOptions options, int seed = 0)
@@ -38,17 +41,21 @@ public sealed class CriticTrainer
         _gainW = new Tensor([b, 1]);
         _noise = new Tensor([b, d]);
         _noiseF = new Tensor([b, d]);
+        if (critic.ActionHistory > 1) _aPrev = new Tensor([b, critic.PreviousActionsLength]);
     }
 
     /// <summary>
     /// Builds the training samples of an episode list (each step t paired with min(t + k, T)), proxy values of
     /// <paramref name="proxy"/>, gain targets v_{min(t + H_g, T)} − v_t. The gain target says what the base policy
     /// achieves over H_g steps (what the counterfactual labels ask), so it gets weight 0 where a supervisor takes over
-    /// within those steps: there the expert's progress would teach "stalled now, progress soon".
+    /// within those steps: there the expert's progress would teach "stalled now, progress soon". With
+    /// <paramref name="actionHistory"/> h &gt; 1 each sample carries the h − 1 actions before a_t (padded with a_0).
     /// </summary>
-    public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, int horizon, ProxyValue proxy = ProxyValue.TimeFraction, int gainHorizon = 10)
+    public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, int horizon, ProxyValue proxy = ProxyValue.TimeFraction, int gainHorizon = 10,
+        int actionHistory = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gainHorizon, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(actionHistory, 1);
         var list = new List<CriticSample>();
         foreach (var ep in episodes)
         {
@@ -57,9 +64,16 @@ public sealed class CriticTrainer
             {
                 var f = Math.Min(t + horizon, ep.Steps);
                 var v = ep.ProxyOf(proxy, t);
+                float[]? previous = null;
+                if (actionHistory > 1)
+                {
+                    previous = new float[(actionHistory - 1) * ep.Actions[t].Length];
+                    FutureValueCritic.FillPreviousActions(ep.Actions, t, actionHistory, previous);
+                }
                 list.Add(new CriticSample(ep.Embeddings[t], ep.Actions[t], ep.Embeddings[f], v, ep.ProxyOf(proxy, f),
                     ep.ProxyOf(proxy, Math.Min(t + gainHorizon, ep.Steps)) - v,
-                    ep.Kind == RolloutKind.Intervention && ep.InterventionStart >= 0 && t + gainHorizon > ep.InterventionStart ? 0f : 1f));
+                    ep.Kind == RolloutKind.Intervention && ep.InterventionStart >= 0 && t + gainHorizon > ep.InterventionStart ? 0f : 1f,
+                    previous));
             }
         }
         return list;
@@ -71,7 +85,7 @@ public sealed class CriticTrainer
     /// (UniIntervene: stop-gradient on the frozen encoder's future latent).
     /// </summary>
     public (Tensor Total, Tensor Prediction, Tensor Value) Loss(Graph g, Tensor z, Tensor action, Tensor zFuture, Tensor value, Tensor valueFuture,
-        Tensor? noise = null, Tensor? noiseFuture = null, Tensor? gain = null, Tensor? gainWeight = null)
+        Tensor? noise = null, Tensor? noiseFuture = null, Tensor? gain = null, Tensor? gainWeight = null, Tensor? previousActions = null)
     {
         ArgumentNullException.ThrowIfNull(g);
         // Latent prediction: ẑ = n(z) + P([n(z), a]) against sg(n(z_{t+k})); inputs optionally noised (regulariser).
@@ -89,7 +103,7 @@ public sealed class CriticTrainer
             g.Add(g.MseLoss(_c.V1.Forward(g, targetIn), valueFuture), g.MseLoss(_c.V2.Forward(g, targetIn), valueFuture)));
         lV = g.Add(lV, g.MseLoss(_c.V0.Forward(g, g.Detach(zn)), value));
 
-        // Gain head on [predicted future, current latent, action] against v_{t+H_g} − v_t. Only on the predicted ẑ: at run
+        // Gain head on [predicted future, current latent, a_t, a_{t−h+1..t−1}] against v_{t+H_g} − v_t. Only on the predicted ẑ: at run
         // time G never sees a real future latent, and training it on one made it lean on detail the predictor cannot give.
         if (gain is not null)
         {
@@ -99,7 +113,10 @@ public sealed class CriticTrainer
                 var se = g.Square(g.Sub(pred, gain));
                 return g.Mean(gainWeight is null ? se : g.Mul(se, gainWeight));
             }
-            lV = g.Add(lV, Weighted(_c.G.Forward(g, g.Concat(zHatSg, znSg, action))));
+            if ((previousActions is null) != (_c.ActionHistory == 1))
+                throw new ArgumentException($"The gain head sees {_c.ActionHistory} actions: pass the previous ones exactly when Critic:ActionHistory > 1.", nameof(previousActions));
+            var gIn = previousActions is null ? g.Concat(zHatSg, znSg, action) : g.Concat(zHatSg, znSg, action, previousActions);
+            lV = g.Add(lV, Weighted(_c.G.Forward(g, gIn)));
         }
         var total = g.Add(lPred, g.Scale(lV, (float)_o.ValueLossWeight));
         return (total, lPred, lV);
@@ -120,6 +137,12 @@ public sealed class CriticTrainer
             _vf.Span[i] = s.ValueFuture;
             _gain.Span[i] = s.Gain;
             _gainW.Span[i] = s.GainWeight;
+            if (_aPrev is not null)
+            {
+                if (s.PreviousActions is null || s.PreviousActions.Length != _c.PreviousActionsLength)
+                    throw new ArgumentException($"The critic's gain head sees {_c.ActionHistory} actions: build the samples with CriticTrainer.Samples(..., actionHistory: {_c.ActionHistory}).", nameof(samples));
+                s.PreviousActions.CopyTo(_aPrev.Span.Slice(i * _c.PreviousActionsLength, _c.PreviousActionsLength));
+            }
         }
         var sigma = (float)_o.LatentNoise;
         if (sigma > 0)
@@ -128,7 +151,8 @@ public sealed class CriticTrainer
             _rng.FillNormal(_noiseF.Span, 0f, sigma);
         }
         _g.Reset();
-        var (total, lPred, lV) = sigma > 0 ? Loss(_g, _z, _a, _zf, _v, _vf, _noise, _noiseF, _gain, _gainW) : Loss(_g, _z, _a, _zf, _v, _vf, gain: _gain, gainWeight: _gainW);
+        var (total, lPred, lV) = sigma > 0 ? Loss(_g, _z, _a, _zf, _v, _vf, _noise, _noiseF, _gain, _gainW, _aPrev)
+            : Loss(_g, _z, _a, _zf, _v, _vf, gain: _gain, gainWeight: _gainW, previousActions: _aPrev);
         _opt.ZeroGrad();
         _g.Backward(total);
         _opt.Step();
@@ -155,7 +179,9 @@ public sealed class CriticTrainer
         double sum = 0, w = 0;
         foreach (var s in samples)
         {
-            var e = critic.EvaluateWithGain(s.Z, s.Action).Gain - s.Gain;
+            var gain = critic.ActionHistory == 1 ? critic.EvaluateWithGain(s.Z, s.Action).Gain
+                : critic.EvaluateWithGain(s.Z, s.Action, s.PreviousActions ?? throw new ArgumentException($"The critic's gain head sees {critic.ActionHistory} actions: build the samples with CriticTrainer.Samples(..., actionHistory: {critic.ActionHistory}).", nameof(samples))).Gain;
+            var e = gain - s.Gain;
             sum += s.GainWeight * e * e;
             w += s.GainWeight;
         }

@@ -18,6 +18,15 @@ public sealed class CriticOptions
     [Range(1, 1000)]
     public int GainHorizon { get; set; } = 10;
 
+    /// <summary>
+    /// h, actions the gain head sees: a_t and the h − 1 before it, G([ẑ_{t+k}, n(z_t), a_t, a_{t−h+1..t−1}]). Default 4.
+    /// One action says little about what the policy is doing under action noise; a few in a row show a stall (repeated
+    /// zero or constant commands) or aimless motion, and whether it persists is what the label horizon asks.
+    /// 1 gives G([ẑ, n(z_t), a_t]).
+    /// </summary>
+    [Range(1, 64)]
+    public int ActionHistory { get; set; } = 4;
+
     /// <summary>Width of the predictor's two hidden layers. Default 128.</summary>
     [Range(8, 4096)]
     public int PredictorHidden { get; set; } = 128;
@@ -64,9 +73,9 @@ public sealed class CriticOptions
 /// UniIntervene's future-conditioned critic. The input embedding z is layer-normalised (no affine) so any encoder
 /// (built-in or robot-side) works at the same scale. Predictor: ẑ_{t+k} = n(z_t) + P([n(z_t), a_t]) (residual MLP
 /// with LayerNorm); twin value heads V₁, V₂ on ẑ; Q(s, a) = ½(V₁(ẑ) + V₂(ẑ)). A third head V₀(n(z_t)) without
-/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t), a_t]) predicts how much the proxy
-/// value rises over the next H_g steps from the predicted future and the current latent (it needs the predictor, so
-/// the ablation has no gain). <see cref="Evaluate"/> and <see cref="EvaluateWithGain"/> are allocation-free.
+/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t), a_t, a_{t−h+1..t−1}]) predicts how
+/// much the proxy value rises over the next H_g steps from the predicted future, the current latent and the actions
+/// just taken (it needs the predictor, so the ablation has no gain). <see cref="Evaluate"/> and <see cref="EvaluateWithGain"/> are allocation-free.
 /// </summary>
 public sealed class FutureValueCritic : IValueCritic
 {
@@ -89,19 +98,21 @@ public sealed class FutureValueCritic : IValueCritic
         ValueHidden = options.ValueHidden;
         Proxy = options.Proxy;
         GainHorizon = options.GainHorizon;
+        ActionHistory = options.ActionHistory;
+        if (ActionHistory < 1) throw new ArgumentOutOfRangeException(nameof(options), ActionHistory, "Critic:ActionHistory must be at least 1.");
         var rng = new Rng(seed);
         Predictor = new Mlp(embeddingSize + actionSize, [options.PredictorHidden, options.PredictorHidden], embeddingSize, rng, layerNorm: true);
         V1 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
         V2 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
         V0 = new Mlp(embeddingSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
-        G = new Mlp(2 * embeddingSize + actionSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
+        G = new Mlp(2 * embeddingSize + ActionHistory * actionSize, [options.ValueHidden, options.ValueHidden], 1, rng, layerNorm: true);
         Parameters = new ParameterSet().Add("predictor", Predictor).Add("v1", V1).Add("v2", V2).Add("v0", V0).Add("g", G);
         _p = new MlpEvaluator(Predictor);
         _v1 = new MlpEvaluator(V1);
         _v2 = new MlpEvaluator(V2);
         _v0 = new MlpEvaluator(V0);
         _g = new MlpEvaluator(G);
-        _gInput = new float[2 * embeddingSize + actionSize];
+        _gInput = new float[2 * embeddingSize + ActionHistory * actionSize];
         _input = new float[embeddingSize + actionSize];
         _delta = new float[embeddingSize];
         _zHat = new float[embeddingSize];
@@ -116,6 +127,12 @@ public sealed class FutureValueCritic : IValueCritic
     /// <summary>H_g, the horizon of the gain head's target.</summary>
     public int GainHorizon { get; }
 
+    /// <summary>h, the actions the gain head sees (a_t and the h − 1 before it).</summary>
+    public int ActionHistory { get; }
+
+    /// <summary>Length of the previous-actions block of <see cref="EvaluateWithGain(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>: (h − 1)·|A|.</summary>
+    public int PreviousActionsLength => (ActionHistory - 1) * ActionSize;
+
     /// <summary>The proxy value the heads were trained on (what <c>critic/q_loss</c> compares against).</summary>
     public ProxyValue Proxy { get; }
 
@@ -126,7 +143,7 @@ public sealed class FutureValueCritic : IValueCritic
     /// <summary>Value of the current latent alone (ablation "w/o future prediction").</summary>
     public Mlp V0 { get; }
 
-    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t), a_t]) ≈ v_{t+H_g} − v_t.</summary>
+    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t), a_t, a_{t−h+1..t−1}]) ≈ v_{t+H_g} − v_t.</summary>
     public Mlp G { get; }
 
     /// <summary>All weights: <c>predictor.*</c>, <c>v1.*</c>, <c>v2.*</c>, <c>v0.*</c>, <c>g.*</c>.</summary>
@@ -143,17 +160,52 @@ public sealed class FutureValueCritic : IValueCritic
     }
 
     /// <summary>
-    /// Q together with the predicted gain of the action, G([ẑ_{t+k}, n(z_t), a_t]) ≈ v_{t+H_g} − v_t: the
-    /// future-conditioned signal that separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or "losing
-    /// ground" (gain &lt; 0) at the same value level. Allocation-free.
+    /// Q together with the predicted gain of the action, G ≈ v_{t+H_g} − v_t: the future-conditioned signal that
+    /// separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or "losing ground" (gain &lt; 0) at the same value
+    /// level. <paramref name="previousActions"/> holds a_{t−h+1}, …, a_{t−1} (oldest first, (h − 1)·|A| values; see
+    /// <see cref="FillPreviousActions"/>). Allocation-free.
     /// </summary>
-    public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action, ReadOnlySpan<float> previousActions)
     {
+        if (previousActions.Length != PreviousActionsLength)
+            throw new ArgumentException($"The gain head sees {ActionHistory} actions: pass the {ActionHistory - 1} previous ones ({PreviousActionsLength} values), got {previousActions.Length} values.", nameof(previousActions));
         var q = Evaluate(z, action);
         _zHat.CopyTo(_gInput.AsSpan(0, EmbeddingSize));
         _input.CopyTo(_gInput.AsSpan(EmbeddingSize)); // [n(z_t), a_t], left there by PredictFuture
+        previousActions.CopyTo(_gInput.AsSpan(2 * EmbeddingSize + ActionSize));
         _g.Forward(_gInput, _out);
         return (q, _out[0]);
+    }
+
+    /// <summary>
+    /// <see cref="EvaluateWithGain(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> at the first step
+    /// of a stream, where no earlier actions exist: the history is a_t repeated (as <see cref="FillPreviousActions"/> pads).
+    /// </summary>
+    public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    {
+        if (action.Length != ActionSize) throw new ArgumentException($"Action has {action.Length} components, the critic expects {ActionSize}.", nameof(action));
+        var prev = _gInput.AsSpan(2 * EmbeddingSize + ActionSize);
+        for (var j = 0; j < ActionHistory - 1; j++) action.CopyTo(prev.Slice(j * ActionSize, ActionSize));
+        var q = Evaluate(z, action);
+        _zHat.CopyTo(_gInput.AsSpan(0, EmbeddingSize));
+        _input.CopyTo(_gInput.AsSpan(EmbeddingSize));
+        _g.Forward(_gInput, _out);
+        return (q, _out[0]);
+    }
+
+    /// <summary>
+    /// Writes a_{t−h+1}, …, a_{t−1} of a recorded action sequence into <paramref name="previous"/> (oldest first);
+    /// steps before the first are padded with a_0.
+    /// </summary>
+    public static void FillPreviousActions(IReadOnlyList<float[]> actions, int t, int actionHistory, Span<float> previous)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        ArgumentOutOfRangeException.ThrowIfLessThan(actionHistory, 1);
+        if ((uint)t >= (uint)actions.Count) throw new ArgumentOutOfRangeException(nameof(t), t, $"Step outside the {actions.Count} recorded actions.");
+        var na = actions[t].Length;
+        if (previous.Length != (actionHistory - 1) * na) throw new ArgumentException($"Expected {(actionHistory - 1) * na} values for {actionHistory - 1} previous actions, got {previous.Length}.", nameof(previous));
+        for (var j = 0; j < actionHistory - 1; j++)
+            actions[Math.Max(0, t - actionHistory + 1 + j)].CopyTo(previous.Slice(j * na, na));
     }
 
     /// <summary>ẑ_{t+k} in the layer-normalised latent space.</summary>
@@ -198,6 +250,7 @@ public sealed class FutureValueCritic : IValueCritic
             ["value_hidden"] = ValueHidden.ToString(CultureInfo.InvariantCulture),
             ["proxy"] = Proxy.ToString(),
             ["gain_horizon"] = GainHorizon.ToString(CultureInfo.InvariantCulture),
+            ["action_history"] = ActionHistory.ToString(CultureInfo.InvariantCulture),
         };
         if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -216,6 +269,7 @@ public sealed class FutureValueCritic : IValueCritic
             Horizon = Get("horizon"), PredictorHidden = Get("predictor_hidden"), ValueHidden = Get("value_hidden"),
             Proxy = meta.TryGetValue("proxy", out var px) ? Enum.Parse<ProxyValue>(px) : ProxyValue.TimeFraction,
             GainHorizon = Get("gain_horizon"),
+            ActionHistory = meta.ContainsKey("action_history") ? Get("action_history") : 1, // files written before the option saw a_t only
         };
         var c = new FutureValueCritic(Get("embedding_size"), Get("action_size"), o);
         c.Parameters.Load(path);

@@ -2,34 +2,64 @@ namespace Rift.ValueCritic;
 
 /// <summary>
 /// Counterfactual "intervention needed" labels (DESIGN.md §8): restore the simulator state of step t into a second
-/// (frameless) environment, roll the base policy forward H steps with a fresh noise stream, and label the step
-/// "needed" when the oracle progress at the end of that rollout is not above Φ(s_t) + MinImprovement. A rollout
-/// that reaches success counts as improved; one that fails or hits the time limit is judged where it stopped.
+/// (frameless) environment, roll the base policy forward H steps with a fresh noise stream, and call the rollout
+/// improved when the oracle progress at its end is above Φ(s_t) + MinImprovement (a rollout that reaches success
+/// counts as improved; one that fails or hits the time limit is judged where it stopped). The base policy is
+/// stochastic, so "does the policy make progress from here?" is a probability: with <c>rollouts</c> = N the step is
+/// labelled "needed" unless a majority of N rollouts (independent noise, same lapse schedule) improve. N = 1 is the
+/// single-sample label; larger N removes the sampling noise of that estimate.
 /// </summary>
-public sealed class CounterfactualLabeler(IEnvironment rolloutEnv, Func<IExpert> expertFactory, int horizon, double minImprovement)
+public sealed class CounterfactualLabeler
 {
-    private readonly float[] _a = new float[rolloutEnv.Spec.ActionSize];
+    private readonly IEnvironment _rolloutEnv;
+    private readonly Func<IExpert> _expertFactory;
+    private readonly float[] _a;
 
-    public int Horizon { get; } = horizon > 0 ? horizon : throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "Horizon must be positive.");
+    public CounterfactualLabeler(IEnvironment rolloutEnv, Func<IExpert> expertFactory, int horizon, double minImprovement, int rollouts = 1)
+    {
+        _rolloutEnv = rolloutEnv ?? throw new ArgumentNullException(nameof(rolloutEnv));
+        _expertFactory = expertFactory ?? throw new ArgumentNullException(nameof(expertFactory));
+        Horizon = horizon > 0 ? horizon : throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "Horizon must be positive.");
+        Rollouts = rollouts > 0 ? rollouts : throw new ArgumentOutOfRangeException(nameof(rollouts), rollouts, "At least one counterfactual rollout per label.");
+        MinImprovement = minImprovement;
+        _a = new float[rolloutEnv.Spec.ActionSize];
+    }
 
-    public double MinImprovement { get; } = minImprovement;
+    public int Horizon { get; }
+
+    public double MinImprovement { get; }
+
+    /// <summary>Counterfactual rollouts per label (majority vote).</summary>
+    public int Rollouts { get; }
 
     /// <summary>Labels the current step of <paramref name="env"/> (before the policy acts on <paramref name="observation"/>).</summary>
     public bool NeedsIntervention(IEnvironment env, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
     {
-        rolloutEnv.RestoreState(env.CaptureState());
-        var p = policy.Fork(expertFactory(), noiseSeed);
+        var state = env.CaptureState();
+        int improved = 0, majority = Rollouts / 2 + 1;
+        for (var i = 0; i < Rollouts; i++)
+        {
+            if (Improves(state, policy, observation, progress, unchecked(noiseSeed + i * 7_368_787)) && ++improved >= majority) return false;
+            if (improved + (Rollouts - i - 1) < majority) return true; // the remaining rollouts cannot make a majority
+        }
+        return true;
+    }
+
+    private bool Improves(byte[] state, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
+    {
+        _rolloutEnv.RestoreState(state);
+        var p = policy.Fork(_expertFactory(), noiseSeed);
         var obs = observation;
         var end = progress;
         for (var h = 0; h < Horizon; h++)
         {
             p.Act(obs, _a);
-            var r = rolloutEnv.Step(_a);
+            var r = _rolloutEnv.Step(_a);
             obs = r.Observation;
             end = r.Info.Success ? 1.0 : r.Info.Progress;
             if (r.Terminated || r.Truncated) break;
         }
-        return !(end > progress + MinImprovement);
+        return end > progress + MinImprovement;
     }
 
     /// <summary>A <see cref="RolloutCollector.BeforeStep"/> hook that appends the label of each base-policy step.</summary>

@@ -13,6 +13,14 @@ public sealed class TriggerEvalOptions
     [Range(0.0, 1.0)]
     public double MinImprovement { get; set; } = 0.01;
 
+    /// <summary>
+    /// N, counterfactual rollouts per label (independent action noise); the step is "needed" unless a majority improve.
+    /// Default 5: one sample of a policy with action noise 0.25 flips the label of a marginal step at random, which
+    /// fragments events and caps every trigger's F1 (docs/critic.md). 1 gives the single-sample label.
+    /// </summary>
+    [Range(1, 101)]
+    public int LabelRollouts { get; set; } = 5;
+
     /// <summary>Label runs separated by at most this many unlabelled steps are one event. Default 2.</summary>
     [Range(0, 1000)]
     public int MergeGap { get; set; } = 2;

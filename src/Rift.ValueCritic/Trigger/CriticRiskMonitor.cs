@@ -13,12 +13,15 @@ public sealed class CriticRiskMonitor : IValueCritic
     private readonly FutureValueCritic _critic;
     private readonly LearnedRiskTrigger? _learned;
     private readonly IRiskTrigger _inner;
+    private readonly float[] _previous; // a_{t−h+1..t−1} for the gain head, oldest first
+    private bool _started;
 
     public CriticRiskMonitor(FutureValueCritic critic, IRiskTrigger trigger)
     {
         _critic = critic ?? throw new ArgumentNullException(nameof(critic));
         _inner = trigger ?? throw new ArgumentNullException(nameof(trigger));
         _learned = trigger as LearnedRiskTrigger;
+        _previous = new float[critic.PreviousActionsLength];
         Trigger = new PairedTrigger(this);
     }
 
@@ -49,12 +52,27 @@ public sealed class CriticRiskMonitor : IValueCritic
     /// <summary>Current-latent value V₀(z_t) of the last step (computed only for a learned trigger that uses it).</summary>
     public float LastCurrentValue { get; private set; }
 
-    public void Reset() => _inner.Reset();
+    /// <summary>New stream (episode start, or after a hand-back): clears the trigger's window and the action history.</summary>
+    public void Reset()
+    {
+        _inner.Reset();
+        _started = false;
+    }
 
-    /// <summary>Q(z, a) (recording the gain for <see cref="Trigger"/>).</summary>
+    /// <summary>Q(z, a) (recording the gain for <see cref="Trigger"/>; a_t joins the gain head's action history).</summary>
     public float Evaluate(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
     {
-        (LastValue, LastGain) = _critic.EvaluateWithGain(z, action);
+        var na = _critic.ActionSize;
+        if (action.Length != na) throw new ArgumentException($"Action has {action.Length} components, the critic expects {na}.", nameof(action));
+        if (!_started)
+            for (var j = 0; j < _previous.Length; j += na) action.CopyTo(_previous.AsSpan(j, na));
+        _started = true;
+        (LastValue, LastGain) = _critic.EvaluateWithGain(z, action, _previous);
+        if (_previous.Length > 0)
+        {
+            _previous.AsSpan(na).CopyTo(_previous);
+            action.CopyTo(_previous.AsSpan(_previous.Length - na));
+        }
         if (_learned is { UsesCurrentValue: true }) LastCurrentValue = _critic.EvaluateNoFuture(z);
         return LastValue;
     }
@@ -64,7 +82,7 @@ public sealed class CriticRiskMonitor : IValueCritic
 
     private sealed class PairedTrigger(CriticRiskMonitor m) : IRiskTrigger
     {
-        public void Reset() => m._inner.Reset();
+        public void Reset() => m.Reset();
 
         public TriggerReason Update(float value) =>
             m._learned is { } l && (l.UsesGain || l.UsesCurrentValue) ? l.Update(value, m.LastGain, m.LastCurrentValue) : m._inner.Update(value);

@@ -109,7 +109,7 @@ public class FutureValueCriticTests
     public void Update_SyntheticLatents_ReducesLosses()
     {
         // z_{t+k} is a fixed function of (z_t, a_t) and the value is a function of z: both losses must fall.
-        var o = new CriticOptions { PredictorHidden = 32, ValueHidden = 16, BatchSize = 32, LearningRate = 3e-3 };
+        var o = new CriticOptions { PredictorHidden = 32, ValueHidden = 16, BatchSize = 32, LearningRate = 3e-3, ActionHistory = 1 };
         var critic = new FutureValueCritic(6, 2, o, seed: 1);
         var trainer = new CriticTrainer(critic, o, seed: 1);
         var rng = new Rng(11);
@@ -134,13 +134,17 @@ public class FutureValueCriticTests
         var critic = new FutureValueCritic(8, 2, Small, seed: 6);
         var z = new Rng(3).Normal([1, 8]);
         var a = Tensor.FromArray([0.25f, -0.75f], 1, 2);
+        var previous = Tensor.FromArray([0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f], 1, 6);
         var g = new Graph(gradEnabled: false);
         var zn = g.LayerNorm(z, null, null);
         var zHat = g.Add(zn, critic.Predictor.Forward(g, g.Concat(zn, a)));
-        var expected = critic.G.Forward(g, g.Concat(zHat, zn, a)).Item();
-        var (q, gain) = critic.EvaluateWithGain(z.Span, a.Span);
+        var expected = critic.G.Forward(g, g.Concat(zHat, zn, a, previous)).Item();
+        var (q, gain) = critic.EvaluateWithGain(z.Span, a.Span, previous.Span);
         Assert.Equal(expected, gain, 4);
         Assert.Equal(critic.Evaluate(z.Span, a.Span), q);
+        // First step of a stream: the history is a_t repeated.
+        var repeated = critic.G.Forward(g, g.Concat(zHat, zn, a, a, a, a)).Item();
+        Assert.Equal(repeated, critic.EvaluateWithGain(z.Span, a.Span).Gain, 4);
     }
 
     [Fact]
@@ -171,7 +175,7 @@ public class FutureValueCriticTests
     public void Update_GainTargetFromAction_GainHeadLearnsIt()
     {
         // The gain depends only on the action (like a frozen vs. a moving robot): the gain head must pick it up.
-        var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, LearningRate = 3e-3, LatentNoise = 0 };
+        var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, LearningRate = 3e-3, LatentNoise = 0, ActionHistory = 1 };
         var critic = new FutureValueCritic(6, 2, o, seed: 2);
         var trainer = new CriticTrainer(critic, o, seed: 2);
         var rng = new Rng(5);
@@ -187,5 +191,78 @@ public class FutureValueCriticTests
         Assert.True(CriticTrainer.GainLoss(critic, samples) < 0.002, $"gain loss {CriticTrainer.GainLoss(critic, samples)}");
         var z0 = rng.Normal([6]).ToArray();
         Assert.True(critic.EvaluateWithGain(z0, [0.8f, 0.1f]).Gain > critic.EvaluateWithGain(z0, [0f, 0f]).Gain + 0.15f);
+    }
+
+    [Fact]
+    public void FillPreviousActions_PadsWithFirstActionOldestFirst()
+    {
+        List<float[]> actions = [[1f, 10f], [2f, 20f], [3f, 30f]];
+        var prev = new float[3 * 2];
+        FutureValueCritic.FillPreviousActions(actions, 0, 4, prev);
+        Assert.Equal([1f, 10f, 1f, 10f, 1f, 10f], prev);
+        FutureValueCritic.FillPreviousActions(actions, 2, 4, prev);
+        Assert.Equal([1f, 10f, 1f, 10f, 2f, 20f], prev);
+        Assert.Throws<ArgumentException>(() => FutureValueCritic.FillPreviousActions(actions, 2, 3, prev));
+    }
+
+    [Fact]
+    public void EvaluateWithGain_WrongHistoryLength_ThrowsNamingTheCount()
+    {
+        var critic = new FutureValueCritic(8, 2, Small, seed: 1);
+        var ex = Assert.Throws<ArgumentException>(() => critic.EvaluateWithGain(new float[8], new float[2], new float[2]));
+        Assert.Contains($"{critic.ActionHistory - 1} previous", ex.Message);
+    }
+
+    [Fact]
+    public void Train_GainHead_LearnsFromTheActionHistory()
+    {
+        // The gain is 0 when the two previous actions were zero (a stall that persists) and 0.3 otherwise; a_t and z are
+        // noise. A head that sees h = 3 actions must learn it; one that sees a_t only cannot.
+        double Fit(int h)
+        {
+            var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, Steps = 600, LearningRate = 3e-3, LatentNoise = 0, ActionHistory = h };
+            var critic = new FutureValueCritic(6, 2, o, seed: 3);
+            var rng = new Random(4);
+            float[] Noise(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            List<CriticSample> Make(int n)
+            {
+                var list = new List<CriticSample>();
+                for (var i = 0; i < n; i++)
+                {
+                    var stalled = i % 2 == 0;
+                    var previous = stalled ? new float[4] : Noise(4);
+                    var z = Noise(6);
+                    list.Add(new CriticSample(z, Noise(2), z, 0.5f, 0.5f, stalled ? 0f : 0.3f, 1f, h == 1 ? null : previous));
+                }
+                return list;
+            }
+            var train = Make(512);
+            var trainer = new CriticTrainer(critic, o, seed: 5);
+            for (var i = 0; i < o.Steps; i++) trainer.Update(train);
+            return CriticTrainer.GainLoss(critic, Make(256)); // held out
+        }
+        var withHistory = Fit(3);
+        var single = Fit(1);
+        Assert.True(withHistory < 0.25 * single, $"held-out gain loss with history {withHistory}, without {single}");
+        Assert.True(single > 0.018, $"a_t alone cannot explain the gain (variance 0.0225), held-out loss {single}");
+    }
+
+    [Fact]
+    public void Samples_ActionHistory_CarriesThePreviousActions()
+    {
+        var ep = new RolloutEpisode { Kind = RolloutKind.Base };
+        for (var t = 0; t <= 3; t++)
+        {
+            ep.Embeddings.Add([t, 0f]);
+            ep.Progress.Add(t / 3.0);
+            if (t < 3) ep.Actions.Add([t + 1f]);
+        }
+        var s = CriticTrainer.Samples([ep], 1, ProxyValue.Progress, 2, actionHistory: 3);
+        Assert.Equal([1f, 1f], s[0].PreviousActions!);
+        Assert.Equal([1f, 2f], s[2].PreviousActions!);
+        Assert.Null(CriticTrainer.Samples([ep], 1, ProxyValue.Progress, 2)[2].PreviousActions);
+        var critic = new FutureValueCritic(2, 1, new CriticOptions { PredictorHidden = 4, ValueHidden = 4, BatchSize = 2, ActionHistory = 3 });
+        var ex = Assert.Throws<ArgumentException>(() => new CriticTrainer(critic, new CriticOptions { BatchSize = 2 }).Update(CriticTrainer.Samples([ep], 1)));
+        Assert.Contains("actionHistory: 3", ex.Message);
     }
 }

@@ -107,18 +107,40 @@ public class CriticRiskMonitorTests
         var reference = new LearnedRiskTrigger(head, 0.0, 0);
         IValueCritic asCritic = monitor;
         var rng = new Random(5);
+        var actions = new List<float[]>();
+        var previous = new float[critic.PreviousActionsLength];
         for (var i = 0; i < 12; i++)
         {
             var z = Enumerable.Range(0, 16).Select(_ => (float)rng.NextDouble()).ToArray();
             float[] a = [0.1f * i, 0f, 0f, 1f];
             var q = asCritic.Evaluate(z, a);
             monitor.Trigger.Update(q);
-            var (q2, g2) = critic.EvaluateWithGain(z, a);
+            actions.Add(a);
+            FutureValueCritic.FillPreviousActions(actions, i, critic.ActionHistory, previous);
+            var (q2, g2) = critic.EvaluateWithGain(z, a, previous);
             reference.Update(q2, g2);
             Assert.Equal(q2, q);
+            Assert.Equal(g2, monitor.LastGain); // the monitor's action history equals the recorded one
         }
         var inner = (LearnedRiskTrigger)monitor.InnerTrigger;
         Assert.Equal(reference.LastProbability, inner.LastProbability);
+    }
+
+    [Fact]
+    public void Reset_StartsANewActionHistory()
+    {
+        var critic = new FutureValueCritic(8, 2, new CriticOptions { PredictorHidden = 8, ValueHidden = 8, ActionHistory = 3 }, seed: 7);
+        var monitor = new CriticRiskMonitor(critic, new RiskTrigger(new RiskTriggerOptions()));
+        var z = new float[8];
+        z[1] = 1f;
+        monitor.Evaluate(z, [0.9f, -0.9f]);
+        monitor.Evaluate(z, [0.5f, 0.5f]);
+        var withHistory = monitor.LastGain;
+        Assert.Equal(critic.EvaluateWithGain(z, [0.5f, 0.5f], [0.9f, -0.9f, 0.9f, -0.9f]).Gain, withHistory);
+        monitor.Reset();
+        monitor.Evaluate(z, [0.5f, 0.5f]);
+        Assert.Equal(critic.EvaluateWithGain(z, [0.5f, 0.5f]).Gain, monitor.LastGain);
+        Assert.NotEqual(withHistory, monitor.LastGain);
     }
 
     [Fact]
