@@ -299,7 +299,7 @@ public sealed class CriticCommands : ICommandProvider
                 labelled.Value = eo.TriggerEpisodes;
 
                 // Critic: latent prediction + twin value heads.
-                var samples = CriticTrainer.Samples(train, co.Horizon, co.Proxy, co.GainHorizon, co.ActionHistory);
+                var samples = CriticTrainer.Samples(train, critic);
                 var trainer = new CriticTrainer(critic, co, s);
                 var fit = ctx.AddTask("critic", maxValue: co.Steps);
                 double pl = 0, vl = 0;
@@ -314,9 +314,9 @@ public sealed class CriticCommands : ICommandProvider
                 metrics["critic/train_pred_loss"] = pl;
                 metrics["critic/train_value_loss"] = vl;
                 metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
-                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon, co.ActionHistory));
+                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, critic));
                 metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
-                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, co.Horizon, co.Proxy, co.GainHorizon, co.ActionHistory));
+                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, critic));
 
                 // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
                 var heads = ctx.AddTask("trigger heads", maxValue: 4);
@@ -380,6 +380,10 @@ public sealed class CriticCommands : ICommandProvider
         return cmd;
     }
 
+    private static string GainText(CriticOptions co) => co.GainTarget == GainTarget.Improves
+        ? string.Create(CultureInfo.InvariantCulture, $"P(v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement}) (target 1/0, Brier)")
+        : string.Create(CultureInfo.InvariantCulture, $"v_(t+{co.GainHorizon}) − v_t");
+
     private static void WriteCriticCard(string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, FutureValueCritic critic,
         List<RolloutEpisode> train, List<RolloutEpisode> trig, Dictionary<string, double> m)
     {
@@ -389,12 +393,12 @@ public sealed class CriticCommands : ICommandProvider
         sb.AppendLine();
         sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0, g), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
         sb.AppendLine(inv, $"- Encoder: `models/encoder/{t}.safetensors` (frozen), embedding {critic.EmbeddingSize}");
-        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_(t−{co.ActionHistory - 1}..t)]) ≈ v_(t+{co.GainHorizon}) − v_t; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
+        sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_(t−{co.ActionHistory - 1}..t)]) ≈ {GainText(co)}; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
         sb.AppendLine(inv, $"- Critic data: {train.Count(e => e.Kind == RolloutKind.Expert)} expert demos, {train.Count(e => e.Kind == RolloutKind.Base)} base-policy rollouts ({train.Count(e => e.Kind == RolloutKind.Base && !e.Success)} failed), {train.Count(e => e.Kind == RolloutKind.Intervention)} intervention episodes (expert takeover after a lapse); {train.Sum(e => e.Steps)} steps; seeds {2_000_000 + s * 10_000}…");
         sb.AppendLine(co.Proxy == ProxyValue.Progress
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
-        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against v_(t+{co.GainHorizon}) − v_t (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
+        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
         sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
         var defaults = new CriticOptions();
         var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
@@ -449,7 +453,7 @@ public sealed class CriticCommands : ICommandProvider
                 var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
                 List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                     streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
-                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic.Horizon, critic.Proxy, critic.GainHorizon, critic.ActionHistory));
+                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic));
                 var primaryScore = eo.NewScoring();
                 foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
                 var primary = primaryScore;

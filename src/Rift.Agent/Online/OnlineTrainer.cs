@@ -394,7 +394,7 @@ public sealed class OnlineTrainer : IDisposable
         var seed = _spec.Seed * 1000 + _done;
         if (_critic is not null)
         {
-            var samples = CriticTrainer.Samples(all.Select(e => e.ToRollout(_setup.Encoder)), _critic.Horizon, actionHistory: _critic.ActionHistory);
+            var samples = CriticTrainer.Samples(all.Select(e => e.ToRollout(_setup.Encoder)), _critic, ProxyValue.TimeFraction);
             var trainer = new CriticTrainer(_critic, _s.Critic, seed);
             for (var i = 0; i < o.CriticSteps; i++) trainer.Update(samples);
         }

@@ -46,13 +46,15 @@ public sealed class CriticTrainer
 
     /// <summary>
     /// Builds the training samples of an episode list (each step t paired with min(t + k, T)), proxy values of
-    /// <paramref name="proxy"/>, gain targets v_{min(t + H_g, T)} − v_t. The gain target says what the base policy
-    /// achieves over H_g steps (what the counterfactual labels ask), so it gets weight 0 where a supervisor takes over
-    /// within those steps: there the expert's progress would teach "stalled now, progress soon". With
-    /// <paramref name="actionHistory"/> h &gt; 1 each sample carries the h − 1 actions before a_t (padded with a_0).
+    /// <paramref name="proxy"/>, gain targets over H_g steps: v_{min(t + H_g, T)} − v_t (<see cref="GainTarget.Change"/>)
+    /// or whether that exceeds <paramref name="gainMinImprovement"/> (<see cref="GainTarget.Improves"/>, 1 or 0). The
+    /// gain target says what the base policy achieves over H_g steps (what the counterfactual labels ask), so it gets
+    /// weight 0 where a supervisor takes over within those steps: there the expert's progress would teach "stalled now,
+    /// progress soon". With <paramref name="actionHistory"/> h &gt; 1 each sample carries the h − 1 actions before a_t
+    /// (padded with a_0).
     /// </summary>
     public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, int horizon, ProxyValue proxy = ProxyValue.TimeFraction, int gainHorizon = 10,
-        int actionHistory = 1)
+        int actionHistory = 1, GainTarget gainTarget = GainTarget.Change, double gainMinImprovement = 0.01)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gainHorizon, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(actionHistory, 1);
@@ -70,13 +72,25 @@ public sealed class CriticTrainer
                     previous = new float[(actionHistory - 1) * ep.Actions[t].Length];
                     FutureValueCritic.FillPreviousActions(ep.Actions, t, actionHistory, previous);
                 }
+                var change = ep.ProxyOf(proxy, Math.Min(t + gainHorizon, ep.Steps)) - v;
                 list.Add(new CriticSample(ep.Embeddings[t], ep.Actions[t], ep.Embeddings[f], v, ep.ProxyOf(proxy, f),
-                    ep.ProxyOf(proxy, Math.Min(t + gainHorizon, ep.Steps)) - v,
+                    gainTarget == GainTarget.Change ? change : change > gainMinImprovement ? 1f : 0f,
                     ep.Kind == RolloutKind.Intervention && ep.InterventionStart >= 0 && t + gainHorizon > ep.InterventionStart ? 0f : 1f,
                     previous));
             }
         }
         return list;
+    }
+
+    /// <summary>
+    /// <see cref="Samples(IEnumerable{RolloutEpisode}, int, ProxyValue, int, int, GainTarget, double)"/> with the
+    /// horizons, action history and gain target of <paramref name="critic"/>; the proxy is the critic's unless given
+    /// (an online learner without an oracle passes <see cref="ProxyValue.TimeFraction"/>).
+    /// </summary>
+    public static List<CriticSample> Samples(IEnumerable<RolloutEpisode> episodes, FutureValueCritic critic, ProxyValue? proxy = null)
+    {
+        ArgumentNullException.ThrowIfNull(critic);
+        return Samples(episodes, critic.Horizon, proxy ?? critic.Proxy, critic.GainHorizon, critic.ActionHistory, critic.GainTarget, critic.GainMinImprovement);
     }
 
     /// <summary>

@@ -20,6 +20,19 @@ public enum ProxyValue : byte
     Progress = 1,
 }
 
+/// <summary>What the critic's gain head G predicts over the next H_g steps.</summary>
+public enum GainTarget : byte
+{
+    /// <summary>
+    /// Whether the proxy value rises by more than <see cref="CriticOptions.GainMinImprovement"/>: 1 or 0, regressed with a
+    /// squared error (Brier score), so G estimates P(v_{t+H_g} − v_t &gt; δ) — the quantity the counterfactual label
+    /// thresholds at one half.
+    /// </summary>
+    Improves = 0,
+    /// <summary>The change itself, v_{t+H_g} − v_t (its magnitude in progress phases dominates the loss).</summary>
+    Change = 1,
+}
+
 /// <summary>
 /// One recorded episode for critic/trigger training and evaluation. Step t = 0..T−1 has observation t and action t;
 /// index T is the final observation. <see cref="Progress"/> is the oracle Φ (evaluation and labels only).

@@ -265,4 +265,41 @@ public class FutureValueCriticTests
         var ex = Assert.Throws<ArgumentException>(() => new CriticTrainer(critic, new CriticOptions { BatchSize = 2 }).Update(CriticTrainer.Samples([ep], 1)));
         Assert.Contains("actionHistory: 3", ex.Message);
     }
+
+    [Fact]
+    public void Samples_ImprovesTarget_IsOneWhereTheProxyRisesByMoreThanDelta()
+    {
+        var ep = new RolloutEpisode { Kind = RolloutKind.Base };
+        double[] phi = [0.1, 0.105, 0.2, 0.2, 0.2, 0.25];
+        for (var t = 0; t < phi.Length; t++)
+        {
+            ep.Embeddings.Add([t, 1f]);
+            ep.Progress.Add(phi[t]);
+            if (t < phi.Length - 1) ep.Actions.Add([0f]);
+        }
+        var s = CriticTrainer.Samples([ep], 1, ProxyValue.Progress, gainHorizon: 1, gainTarget: GainTarget.Improves, gainMinImprovement: 0.01);
+        Assert.Equal([0f, 1f, 0f, 0f, 1f], s.Select(x => x.Gain).ToArray()); // +0.005 is not progress, +0.095 and +0.05 are
+        var critic = new FutureValueCritic(2, 1, new CriticOptions { PredictorHidden = 4, ValueHidden = 4, GainHorizon = 1, ActionHistory = 2 });
+        Assert.Equal(s.Select(x => x.Gain), CriticTrainer.Samples([ep], critic, ProxyValue.Progress).Select(x => x.Gain));
+    }
+
+    [Fact]
+    public void SaveLoad_KeepsGainTargetAndActionHistory()
+    {
+        var o = new CriticOptions { PredictorHidden = 8, ValueHidden = 8, ActionHistory = 3, GainTarget = GainTarget.Change, GainMinImprovement = 0.02 };
+        var critic = new FutureValueCritic(6, 2, o, seed: 9);
+        var path = Path.Combine(Path.GetTempPath(), $"rift-critic-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            critic.Save(path);
+            var back = FutureValueCritic.Load(path);
+            Assert.Equal((3, GainTarget.Change, 0.02), (back.ActionHistory, back.GainTarget, back.GainMinImprovement));
+            float[] z = [1f, 0f, 2f, 0f, 3f, 0f], a = [0.5f, -0.5f], prev = [0.1f, 0.2f, 0.3f, 0.4f];
+            Assert.Equal(critic.EvaluateWithGain(z, a, prev), back.EvaluateWithGain(z, a, prev));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
