@@ -380,8 +380,10 @@ public sealed class CriticCommands : ICommandProvider
         return cmd;
     }
 
-    private static string GainText(CriticOptions co) => co.GainTarget == GainTarget.Improves
-        ? string.Create(CultureInfo.InvariantCulture, $"P(v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement}) (target 1/0, Brier)")
+    private static string GainText(CriticOptions co, bool asTarget = false) => co.GainTarget == GainTarget.Improves
+        ? asTarget
+            ? string.Create(CultureInfo.InvariantCulture, $"1[v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement}] (Brier score)")
+            : string.Create(CultureInfo.InvariantCulture, $"P(v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement})")
         : string.Create(CultureInfo.InvariantCulture, $"v_(t+{co.GainHorizon}) − v_t");
 
     private static void WriteCriticCard(string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, FutureValueCritic critic,
@@ -398,7 +400,7 @@ public sealed class CriticCommands : ICommandProvider
         sb.AppendLine(co.Proxy == ProxyValue.Progress
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
-        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
+        sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
         sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
         var defaults = new CriticOptions();
         var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
