@@ -44,7 +44,7 @@ public static class Program
             await Console.Error.WriteLineAsync("rift: cancelled");
             return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is RiftUserException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        catch (Exception e) when (e is RiftUserException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or Rift.Sim.Interop.MujocoException)
         {
             await Console.Error.WriteLineAsync($"rift: {e.Message}");
             return ExitCodes.Failure;
