@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
+using Rift.Agent.Bench;
 using Rift.Agent.Cli;
 using Rift.Learning;
 using Rift.Nn;
@@ -21,6 +23,7 @@ public sealed class CriticCommands : ICommandProvider
         train.Subcommands.Add(TrainCriticCommand());
         tree.Group("eval").Subcommands.Add(EvalTriggerCommand());
         tree.Group("bench").Subcommands.Add(BenchCriticCommand());
+        tree.Group("bench").Subcommands.Add(BenchTriggerCommand());
     }
 
     private static Command BenchCriticCommand()
@@ -68,6 +71,85 @@ public sealed class CriticCommands : ICommandProvider
             AnsiConsole.Write(table);
             var path = parse.GetValue(json);
             if (path is not null) JsonMetrics.Write(path, metrics);
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>Metrics summarised over seeds by <c>bench trigger</c>; margins are paired per seed.</summary>
+    private static readonly string[] SeedMetrics =
+    [
+        "trigger/f1", "trigger/precision", "trigger/recall", "trigger/f1_failure_classifier", "trigger/f1_value_threshold",
+        "trigger/f1_no_future", "trigger/f1_rules", "trigger/f1_rules_no_future", "oracle/f1_fire_on_labels", "oracle/f1_realised_future",
+        "critic/q_loss", "trigger/events", "trigger/label_rate", "rollout/base_sr",
+    ];
+
+    private static readonly (string Key, string Baseline)[] Margins =
+    [
+        ("trigger/margin_failure_classifier", "trigger/f1_failure_classifier"),
+        ("trigger/margin_value_threshold", "trigger/f1_value_threshold"),
+        ("trigger/margin_no_future", "trigger/f1_no_future"),
+    ];
+
+    private static Command BenchTriggerCommand()
+    {
+        var task = CommonOptions.Task();
+        var json = CommonOptions.Json();
+        var episodes = CommonOptions.Episodes(80);
+        var seeds = new Option<int>("--seeds") { Description = "Training seeds 0..N−1; seed S is evaluated on held-out seed S.", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("trigger",
+            "Trigger F1 over seeds: `train critic --seed S` then `eval trigger --seed S` for S = 0..N−1 (models under runs/), mean ± 95% CI and paired margins.")
+        { task, json, episodes, seeds };
+        cmd.SetAction(parse =>
+        {
+            using var host = RiftHost.Build();
+            var settings = CriticSettings.From(host);
+            var t = parse.GetValue(task)!;
+            CheckTask(t);
+            var n = parse.GetValue(episodes);
+            var count = parse.GetValue(seeds);
+            if (n <= 0) throw new RiftUserException($"--episodes must be positive, got {n}");
+            if (count <= 0) throw new RiftUserException($"--seeds must be positive, got {count}");
+            var dir = Path.Combine(RiftPaths.Runs, $"bench-trigger__{t}__{DateTime.UtcNow:yyyyMMddTHHmmssZ}");
+            var perSeed = new List<Dictionary<string, double>>();
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
+            {
+                var bar = ctx.AddTask($"seeds {t}", maxValue: count);
+                for (var s = 0; s < count; s++)
+                {
+                    var modelDir = Path.Combine(dir, $"seed{s}");
+                    Directory.CreateDirectory(modelDir);
+                    TrainCritic(t, s, settings, modelDir, ctx);
+                    var m = EvalTrigger(t, s, n, settings, modelDir, ctx);
+                    JsonMetrics.Write(Path.Combine(modelDir, "eval.json"), m);
+                    perSeed.Add(m);
+                    bar.Increment(1);
+                }
+            });
+            var summary = new Dictionary<string, double>();
+            var table = new Table().AddColumns("metric", "mean ± 95% CI", "per seed", "target");
+            void Row(string key, IReadOnlyList<double> values, string target)
+            {
+                var ci = Stats.MeanCi95(values);
+                summary[key] = ci.Mean;
+                summary[key + "_ci95"] = ci.HalfWidth;
+                table.AddRow(key, ci.Format("0.000"), string.Join(" ", values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))), target);
+            }
+            foreach (var k in SeedMetrics) Row(k, perSeed.Select(m => m[k]).ToList(), Target(k));
+            foreach (var (k, b) in Margins) Row(k, perSeed.Select(m => m["trigger/f1"] - m[b]).ToList(), "≥ 0.05");
+            summary["seeds"] = count;
+            summary["episodes_per_seed"] = n;
+            AnsiConsole.Write(table);
+            var extra = new Dictionary<string, JsonNode?>
+            {
+                ["task"] = t,
+                ["per_seed"] = new JsonArray(perSeed.Select(m => (JsonNode?)new JsonObject(m.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                    .Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))))).ToArray()),
+            };
+            JsonMetrics.Write(Path.Combine(dir, "summary.json"), summary, extra);
+            var path = parse.GetValue(json);
+            if (path is not null) JsonMetrics.Write(path, summary, extra);
+            AnsiConsole.MarkupLine($"models and per-seed results in [green]{Markup.Escape(dir)}[/]");
             return ExitCodes.Ok;
         });
         return cmd;
@@ -243,7 +325,6 @@ public sealed class CriticCommands : ICommandProvider
         return ConvFrameEncoder.Load(path);
     }
 
-    private static string TriggerPath(string task, string name) => Path.Combine(RiftPaths.Models, "critic", $"{task}.{name}.safetensors");
 
     // ------------------------------------------------------------------ train critic
 
@@ -255,129 +336,148 @@ public sealed class CriticCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
-            var co = host.Options<CriticOptions>();
-            var lo = host.Options<LearnedTriggerOptions>();
-            var eo = host.Options<TriggerEvalOptions>();
-            var sim = host.Options<SimOptions>();
-            var baseOpts = host.Options<PerturbedExpertOptions>();
-            var cacheDir = CacheDirectory(host.Options<EpisodeCacheOptions>());
+            var settings = CriticSettings.From(host);
             var t = parse.GetValue(task)!;
             CheckTask(t);
-            var s = parse.GetValue(seed);
-            var encoder = LoadEncoder(t);
-            var sw = Stopwatch.StartNew();
-            var critic = new FutureValueCritic(encoder.Dimension, ObservationLayout.ActionSize, co, s);
-            var train = new List<RolloutEpisode>();
-            var trig = new List<RolloutEpisode>();
+            var modelDir = Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
-            WindowTriggerHead? head = null, headNf = null;
-            FailureClassifier? fc = null;
-            double thLearned = 0.5, thNf = 0.5, thFc = 0.5, thValue = 0.3;
-            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
-            {
-                // Data: expert demos, base-policy rollouts with failures, intervention segments (seeds 2M + ...).
-                var n = eo.ExpertEpisodes + eo.BaseEpisodes + eo.InterventionEpisodes;
-                var collect = ctx.AddTask($"rollouts {t}", maxValue: n);
-                var seed0 = 2_000_000 + s * 10_000;
-                train = EpisodeCache.GetOrCollect(cacheDir, $"{t}.critic", EpisodeCache.Key(t, "critic", seed0, eo.ExpertEpisodes, eo.BaseEpisodes, eo.InterventionEpisodes,
-                    baseOpts, FrameOptions(sim), EncoderBytes(t)), () =>
-                {
-                    var list = new List<RolloutEpisode>();
-                    using var env = SimTasks.Create(t, FrameOptions(sim));
-                    var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(t, sim), baseOpts) { Encoder = encoder };
-                    for (var e = 0; e < n; e++)
-                    {
-                        var kind = e < eo.ExpertEpisodes ? RolloutKind.Expert : e < eo.ExpertEpisodes + eo.BaseEpisodes ? RolloutKind.Base : RolloutKind.Intervention;
-                        list.Add(collector.Run(kind, seed0 + e));
-                        collect.Increment(1);
-                    }
-                    return list;
-                });
-                collect.Value = n;
-                var labelled = ctx.AddTask("labelled episodes (trigger)", maxValue: eo.TriggerEpisodes);
-                trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir);
-                labelled.Value = eo.TriggerEpisodes;
-
-                // Critic: latent prediction + twin value heads.
-                var samples = CriticTrainer.Samples(train, critic);
-                var trainer = new CriticTrainer(critic, co, s);
-                var fit = ctx.AddTask("critic", maxValue: co.Steps);
-                double pl = 0, vl = 0;
-                for (var i = 0; i < co.Steps; i++)
-                {
-                    var (p, v) = trainer.Update(samples);
-                    pl = 0.98 * pl + 0.02 * p;
-                    vl = 0.98 * vl + 0.02 * v;
-                    fit.Increment(1);
-                    if (i % 50 == 0) fit.Description = $"critic pred {pl:F3} value {vl:F4}";
-                }
-                metrics["critic/train_pred_loss"] = pl;
-                metrics["critic/train_value_loss"] = vl;
-                metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
-                metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, critic));
-                metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
-                metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, critic));
-
-                // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
-                var heads = ctx.AddTask("trigger heads", maxValue: 4);
-                fc = new FailureClassifier(critic.EmbeddingSize, seed: s);
-                fc.Train(trig.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), trig.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
-                heads.Increment(1);
-                var streams = trig.Select(e => Streams(e, critic, fc)).ToList();
-                var labels = trig.Select(e => (IReadOnlyList<bool>)e.Labels).ToList();
-                var allLabels = labels.SelectMany(l => l).ToList();
-                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
-                head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), allLabels, lo);
-                heads.Increment(1);
-                headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s);
-                headNf.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), allLabels, lo);
-                heads.Increment(1);
-                var grid = TriggerEvaluation.Grid(0.05, 0.95, 0.05).ToList();
-                List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
-                    streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), labels[i])).ToList();
-                var h = head;
-                var hn = headNf;
-                double f1 = -1;
-                foreach (var th in grid)
-                {
-                    var f = ScoreLearned(h, th, lo.CooldownSteps, streams, eo).F1;
-                    if (f > f1) (thLearned, f1) = (th, f);
-                }
-                metrics["trigger/train_f1"] = f1;
-                (thNf, f1) = TriggerEvaluation.Tune(th => new LearnedRiskTrigger(hn, th, lo.CooldownSteps), Eps(x => x.V0), grid, eo);
-                metrics["trigger/train_f1_no_future"] = f1;
-                (thFc, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), Eps(x => x.PFail), grid, eo);
-                metrics["trigger/train_f1_failure_classifier"] = f1;
-                (thValue, f1) = TriggerEvaluation.Tune(th => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = th, CooldownSteps = lo.CooldownSteps }), Eps(x => x.Q), grid, eo);
-                metrics["trigger/train_f1_value_threshold"] = f1;
-                heads.Increment(1);
-            });
-
-            // Save: critic (+ value threshold), learned triggers, failure classifier, card.
-            var path = FutureValueCritic.DefaultPath(t);
-            critic.Save(path, new Dictionary<string, string>
-            {
-                ["task"] = t,
-                ["seed"] = s.ToString(CultureInfo.InvariantCulture),
-                ["value_threshold"] = thValue.ToString("R", CultureInfo.InvariantCulture),
-                ["encoder"] = Path.GetFileName(ConvFrameEncoder.DefaultPath(t)),
-            });
-            LearnedRiskTrigger.Save(head!, thLearned, TriggerPath(t, "trigger"));
-            LearnedRiskTrigger.Save(headNf!, thNf, TriggerPath(t, "trigger_no_future"));
-            fc!.Save(TriggerPath(t, "failure_classifier"), thFc);
-            metrics["trigger/threshold"] = thLearned;
-            metrics["trigger/threshold_no_future"] = thNf;
-            metrics["trigger/threshold_failure_classifier"] = thFc;
-            metrics["trigger/threshold_value"] = thValue;
-            metrics["critic/train_s"] = sw.Elapsed.TotalSeconds;
-            WriteCriticCard(t, s, co, lo, eo, critic, train, trig, metrics);
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx => metrics = TrainCritic(t, parse.GetValue(seed), settings, modelDir, ctx));
             var table = new Table().AddColumns("metric", "value");
             foreach (var (k, v) in metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) table.AddRow(k, v.ToString("G4", CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(Path.GetFullPath(path))}[/] and trigger heads beside it");
+            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(Path.GetFullPath(CriticFile(modelDir, t)))}[/] and trigger heads beside it");
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>Every option the critic and trigger commands read.</summary>
+    private sealed record CriticSettings(CriticOptions Critic, LearnedTriggerOptions Learned, TriggerEvalOptions Eval, RiskTriggerOptions Rules,
+        SimOptions Sim, PerturbedExpertOptions Base, string? CacheDir)
+    {
+        public static CriticSettings From(Microsoft.Extensions.Hosting.IHost host) => new(host.Options<CriticOptions>(), host.Options<LearnedTriggerOptions>(), host.Options<TriggerEvalOptions>(),
+            host.Options<RiskTriggerOptions>(), host.Options<SimOptions>(), host.Options<PerturbedExpertOptions>(), CacheDirectory(host.Options<EpisodeCacheOptions>()));
+    }
+
+    private static string CriticFile(string modelDir, string task) => Path.Combine(modelDir, task + ".safetensors");
+
+    private static string TriggerFile(string modelDir, string task, string name) => Path.Combine(modelDir, $"{task}.{name}.safetensors");
+
+    /// <summary>
+    /// <c>train critic</c> for one task and seed: collects (or reads from the cache) the critic and trigger episodes, trains
+    /// the critic, the learned trigger heads and the baselines, and writes them with a card into <paramref name="modelDir"/>.
+    /// </summary>
+    private static Dictionary<string, double> TrainCritic(string t, int s, CriticSettings settings, string modelDir, ProgressContext ctx)
+    {
+        var (co, lo, eo, _, sim, baseOpts, cacheDir) = settings;
+        var encoder = LoadEncoder(t);
+        var sw = Stopwatch.StartNew();
+        var critic = new FutureValueCritic(encoder.Dimension, ObservationLayout.ActionSize, co, s);
+        var train = new List<RolloutEpisode>();
+        var trig = new List<RolloutEpisode>();
+        var metrics = new Dictionary<string, double>();
+        WindowTriggerHead? head = null, headNf = null;
+        FailureClassifier? fc = null;
+        double thLearned = 0.5, thNf = 0.5, thFc = 0.5, thValue = 0.3;
+        {
+            // Data: expert demos, base-policy rollouts with failures, intervention segments (seeds 2M + ...).
+            var n = eo.ExpertEpisodes + eo.BaseEpisodes + eo.InterventionEpisodes;
+            var collect = ctx.AddTask($"rollouts {t}", maxValue: n);
+            var seed0 = 2_000_000 + s * 10_000;
+            train = EpisodeCache.GetOrCollect(cacheDir, $"{t}.critic", EpisodeCache.Key(t, "critic", seed0, eo.ExpertEpisodes, eo.BaseEpisodes, eo.InterventionEpisodes,
+                baseOpts, FrameOptions(sim), EncoderBytes(t)), () =>
+            {
+                var list = new List<RolloutEpisode>();
+                using var env = SimTasks.Create(t, FrameOptions(sim));
+                var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(t, sim), baseOpts) { Encoder = encoder };
+                for (var e = 0; e < n; e++)
+                {
+                    var kind = e < eo.ExpertEpisodes ? RolloutKind.Expert : e < eo.ExpertEpisodes + eo.BaseEpisodes ? RolloutKind.Base : RolloutKind.Intervention;
+                    list.Add(collector.Run(kind, seed0 + e));
+                    collect.Increment(1);
+                }
+                return list;
+            });
+            collect.Value = n;
+            var labelled = ctx.AddTask("labelled episodes (trigger)", maxValue: eo.TriggerEpisodes);
+            trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir);
+            labelled.Value = eo.TriggerEpisodes;
+
+            // Critic: latent prediction + twin value heads.
+            var samples = CriticTrainer.Samples(train, critic);
+            var trainer = new CriticTrainer(critic, co, s);
+            var fit = ctx.AddTask("critic", maxValue: co.Steps);
+            double pl = 0, vl = 0;
+            for (var i = 0; i < co.Steps; i++)
+            {
+                var (p, v) = trainer.Update(samples);
+                pl = 0.98 * pl + 0.02 * p;
+                vl = 0.98 * vl + 0.02 * v;
+                fit.Increment(1);
+                if (i % 50 == 0) fit.Description = $"critic pred {pl:F3} value {vl:F4}";
+            }
+            metrics["critic/train_pred_loss"] = pl;
+            metrics["critic/train_value_loss"] = vl;
+            metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
+            metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, critic));
+            metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
+            metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, critic));
+
+            // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
+            var heads = ctx.AddTask("trigger heads", maxValue: 4);
+            fc = new FailureClassifier(critic.EmbeddingSize, seed: s);
+            fc.Train(trig.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), trig.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
+            heads.Increment(1);
+            var streams = trig.Select(e => Streams(e, critic, fc)).ToList();
+            var labels = trig.Select(e => (IReadOnlyList<bool>)e.Labels).ToList();
+            var allLabels = labels.SelectMany(l => l).ToList();
+            head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
+            head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), allLabels, lo);
+            heads.Increment(1);
+            headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s);
+            headNf.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), allLabels, lo);
+            heads.Increment(1);
+            var grid = TriggerEvaluation.Grid(0.05, 0.95, 0.05).ToList();
+            List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
+                streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), labels[i])).ToList();
+            var h = head;
+            var hn = headNf;
+            double f1 = -1;
+            foreach (var th in grid)
+            {
+                var f = ScoreLearned(h, th, lo.CooldownSteps, streams, eo).F1;
+                if (f > f1) (thLearned, f1) = (th, f);
+            }
+            metrics["trigger/train_f1"] = f1;
+            (thNf, f1) = TriggerEvaluation.Tune(th => new LearnedRiskTrigger(hn, th, lo.CooldownSteps), Eps(x => x.V0), grid, eo);
+            metrics["trigger/train_f1_no_future"] = f1;
+            (thFc, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), Eps(x => x.PFail), grid, eo);
+            metrics["trigger/train_f1_failure_classifier"] = f1;
+            (thValue, f1) = TriggerEvaluation.Tune(th => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = th, CooldownSteps = lo.CooldownSteps }), Eps(x => x.Q), grid, eo);
+            metrics["trigger/train_f1_value_threshold"] = f1;
+            heads.Increment(1);
+        }
+
+        // Save: critic (+ value threshold), learned triggers, failure classifier, card.
+        var path = CriticFile(modelDir, t);
+        critic.Save(path, new Dictionary<string, string>
+        {
+            ["task"] = t,
+            ["seed"] = s.ToString(CultureInfo.InvariantCulture),
+            ["value_threshold"] = thValue.ToString("R", CultureInfo.InvariantCulture),
+            ["encoder"] = Path.GetFileName(ConvFrameEncoder.DefaultPath(t)),
+        });
+        LearnedRiskTrigger.Save(head!, thLearned, TriggerFile(modelDir, t, "trigger"));
+        LearnedRiskTrigger.Save(headNf!, thNf, TriggerFile(modelDir, t, "trigger_no_future"));
+        fc!.Save(TriggerFile(modelDir, t, "failure_classifier"), thFc);
+        metrics["trigger/threshold"] = thLearned;
+        metrics["trigger/threshold_no_future"] = thNf;
+        metrics["trigger/threshold_failure_classifier"] = thFc;
+        metrics["trigger/threshold_value"] = thValue;
+        metrics["critic/train_s"] = sw.Elapsed.TotalSeconds;
+        WriteCriticCard(modelDir, t, s, co, lo, eo, critic, train, trig, metrics);
+        return metrics;
     }
 
     private static string GainText(CriticOptions co, bool asTarget = false) => co.GainTarget == GainTarget.Improves
@@ -386,7 +486,7 @@ public sealed class CriticCommands : ICommandProvider
             : string.Create(CultureInfo.InvariantCulture, $"P(v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement})")
         : string.Create(CultureInfo.InvariantCulture, $"v_(t+{co.GainHorizon}) − v_t");
 
-    private static void WriteCriticCard(string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, FutureValueCritic critic,
+    private static void WriteCriticCard(string modelDir, string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, FutureValueCritic critic,
         List<RolloutEpisode> train, List<RolloutEpisode> trig, Dictionary<string, double> m)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -410,7 +510,7 @@ public sealed class CriticCommands : ICommandProvider
         sb.AppendLine("| metric | value |");
         sb.AppendLine("|---|---|");
         foreach (var (k, v) in m.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.AppendLine(inv, $"| {k} | {v:G4} |");
-        File.WriteAllText(Path.Combine(RiftPaths.Models, "critic", t + ".md"), sb.ToString());
+        File.WriteAllText(Path.Combine(modelDir, t + ".md"), sb.ToString());
     }
 
     // ------------------------------------------------------------------ eval trigger
@@ -426,77 +526,20 @@ public sealed class CriticCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
-            var co = host.Options<CriticOptions>();
-            var lo = host.Options<LearnedTriggerOptions>();
-            var eo = host.Options<TriggerEvalOptions>();
-            var ro = host.Options<RiskTriggerOptions>();
-            var sim = host.Options<SimOptions>();
-            var baseOpts = host.Options<PerturbedExpertOptions>();
+            var settings = CriticSettings.From(host);
             var t = parse.GetValue(task)!;
             CheckTask(t);
             var n = parse.GetValue(episodes);
             if (n <= 0) throw new RiftUserException($"--episodes must be positive, got {n}");
-            var encoder = LoadEncoder(t);
-            var criticPath = FutureValueCritic.DefaultPath(t);
-            if (!File.Exists(criticPath)) throw new RiftUserException($"no critic weights at {criticPath}; run `./rift train critic --task {t}` first");
-            var critic = FutureValueCritic.Load(criticPath);
-            var thValue = double.Parse(SafeTensors.ReadMetadata(criticPath)["value_threshold"], CultureInfo.InvariantCulture);
-            var learned = LearnedRiskTrigger.Load(TriggerPath(t, "trigger"), lo.CooldownSteps);
-            var learnedNf = LearnedRiskTrigger.Load(TriggerPath(t, "trigger_no_future"), lo.CooldownSteps);
-            var (fc, thFc) = FailureClassifier.Load(TriggerPath(t, "failure_classifier"));
+            var modelDir = Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
-            List<RolloutEpisode> eps = [];
-            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
-            {
-                var bar = ctx.AddTask($"held-out episodes {t}", maxValue: n);
-                eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + parse.GetValue(seed) * 10_000, () => bar.Increment(1),
-                    CacheDirectory(host.Options<EpisodeCacheOptions>()));
-                bar.Value = n;
-                var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
-                List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
-                    streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
-                metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic));
-                var primaryScore = eo.NewScoring();
-                foreach (var x in streams) primaryScore.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
-                var primary = primaryScore;
-                var dump = parse.GetValue(dumpOpt);
-                if (dump is not null) DumpStreams(dump, eps, streams, learned, new RiskTrigger(ro));
-                metrics["trigger/f1"] = primary.F1;
-                metrics["trigger/precision"] = primary.Precision;
-                metrics["trigger/recall"] = primary.Recall;
-                metrics["trigger/events"] = primary.Events;
-                metrics["trigger/firings"] = primary.Firings;
-                metrics["trigger/f1_rules"] = TriggerEvaluation.Score(() => new RiskTrigger(ro), Eps(x => x.Q), eo).F1;
-                metrics["trigger/f1_no_future"] = TriggerEvaluation.Score(() => learnedNf, Eps(x => x.V0), eo).F1;
-                metrics["trigger/f1_rules_no_future"] = TriggerEvaluation.Score(() => new RiskTrigger(ro), Eps(x => x.V0), eo).F1;
-                metrics["trigger/f1_failure_classifier"] = TriggerEvaluation.Score(() => new FailureClassifierTrigger(thFc, lo.CooldownSteps), Eps(x => x.PFail), eo).F1;
-                metrics["trigger/f1_value_threshold"] = TriggerEvaluation.Score(() => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = thValue, CooldownSteps = lo.CooldownSteps }), Eps(x => x.Q), eo).F1;
-                // Privileged references (not methods): the same matching and cooldown applied to firing exactly on the labels,
-                // and to a perfect future predictor of the realised progress Φ_{t+H} − Φ_t ≤ MinImprovement.
-                IRiskTrigger Below(double th) => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = th, CooldownSteps = lo.CooldownSteps });
-                metrics["oracle/f1_fire_on_labels"] = TriggerEvaluation.Score(() => Below(0.5),
-                    eps.Select(e => ((IReadOnlyList<float>)e.Labels.Select(l => l ? 0f : 1f).ToArray(), (IReadOnlyList<bool>)e.Labels)), eo).F1;
-                metrics["oracle/f1_realised_future"] = TriggerEvaluation.Score(() => Below(eo.MinImprovement + 1e-6),
-                    eps.Select(e => ((IReadOnlyList<float>)Enumerable.Range(0, e.Steps)
-                        .Select(i => e.ProxyOf(ProxyValue.Progress, Math.Min(i + eo.Horizon, e.Steps)) - e.ProxyOf(ProxyValue.Progress, i)).ToArray(),
-                        (IReadOnlyList<bool>)e.Labels)), eo).F1;
-                metrics["trigger/label_rate"] = eps.Sum(e => e.Labels.Count(l => l)) / (double)Math.Max(1, eps.Sum(e => e.Labels.Count));
-                metrics["rollout/base_sr"] = eps.Count(e => e.Success) / (double)eps.Count;
-
-                var timing = ctx.AddTask("latency", maxValue: 2);
-                (metrics["critic/step_p99_us"], metrics["critic/step_p50_us"]) = CriticStepUs(co, lo);
-                timing.Increment(1);
-                metrics["encoder/frame_ms_128"] = EncoderFrameMs(encoder, sim, t);
-                timing.Increment(1);
-            });
+            AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    metrics = EvalTrigger(t, parse.GetValue(seed), n, settings, modelDir, ctx, parse.GetValue(dumpOpt));
+                    AddLatency(metrics, t, settings, ctx);
+                });
             var table = new Table().AddColumns("metric", "value", "target");
-            string Target(string k) => k switch
-            {
-                "trigger/f1" => "≥ 0.85, ≥ baselines + 0.05",
-                "critic/step_p99_us" => "≤ 200",
-                "encoder/frame_ms_128" => "≤ 5",
-                _ => "",
-            };
             foreach (var (k, v) in metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) table.AddRow(k, v.ToString("G4", CultureInfo.InvariantCulture), Target(k));
             AnsiConsole.Write(table);
             var path = parse.GetValue(json);
@@ -504,6 +547,74 @@ public sealed class CriticCommands : ICommandProvider
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    private static string Target(string metric) => metric switch
+    {
+        "trigger/f1" => "≥ 0.85, ≥ baselines + 0.05",
+        "critic/step_p99_us" => "≤ 200",
+        "encoder/frame_ms_128" => "≤ 5",
+        _ => "",
+    };
+
+    /// <summary>
+    /// <c>eval trigger</c>: the learned trigger, its ablations and baselines (weights from <paramref name="modelDir"/>) on
+    /// <paramref name="n"/> held-out labelled episodes, seeds 5 000 000 + 10 000·<paramref name="evalSeed"/> + i.
+    /// </summary>
+    private static Dictionary<string, double> EvalTrigger(string t, int evalSeed, int n, CriticSettings settings, string modelDir, ProgressContext ctx, string? dump = null)
+    {
+        var (_, lo, eo, ro, sim, baseOpts, cacheDir) = settings;
+        var encoder = LoadEncoder(t);
+        var criticPath = CriticFile(modelDir, t);
+        if (!File.Exists(criticPath)) throw new RiftUserException($"no critic weights at {criticPath}; run `./rift train critic --task {t}` first");
+        var critic = FutureValueCritic.Load(criticPath);
+        var thValue = double.Parse(SafeTensors.ReadMetadata(criticPath)["value_threshold"], CultureInfo.InvariantCulture);
+        var learned = LearnedRiskTrigger.Load(TriggerFile(modelDir, t, "trigger"), lo.CooldownSteps);
+        var learnedNf = LearnedRiskTrigger.Load(TriggerFile(modelDir, t, "trigger_no_future"), lo.CooldownSteps);
+        var (fc, thFc) = FailureClassifier.Load(TriggerFile(modelDir, t, "failure_classifier"));
+        var metrics = new Dictionary<string, double>();
+        var bar = ctx.AddTask($"held-out episodes {t}", maxValue: n);
+        var eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + evalSeed * 10_000, () => bar.Increment(1), cacheDir);
+        bar.Value = n;
+        var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
+        List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
+            streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
+        metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic));
+        var primary = eo.NewScoring();
+        foreach (var x in streams) primary.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
+        if (dump is not null) DumpStreams(dump, eps, streams, learned, new RiskTrigger(ro));
+        metrics["trigger/f1"] = primary.F1;
+        metrics["trigger/precision"] = primary.Precision;
+        metrics["trigger/recall"] = primary.Recall;
+        metrics["trigger/events"] = primary.Events;
+        metrics["trigger/firings"] = primary.Firings;
+        metrics["trigger/f1_rules"] = TriggerEvaluation.Score(() => new RiskTrigger(ro), Eps(x => x.Q), eo).F1;
+        metrics["trigger/f1_no_future"] = TriggerEvaluation.Score(() => learnedNf, Eps(x => x.V0), eo).F1;
+        metrics["trigger/f1_rules_no_future"] = TriggerEvaluation.Score(() => new RiskTrigger(ro), Eps(x => x.V0), eo).F1;
+        metrics["trigger/f1_failure_classifier"] = TriggerEvaluation.Score(() => new FailureClassifierTrigger(thFc, lo.CooldownSteps), Eps(x => x.PFail), eo).F1;
+        metrics["trigger/f1_value_threshold"] = TriggerEvaluation.Score(() => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = thValue, CooldownSteps = lo.CooldownSteps }), Eps(x => x.Q), eo).F1;
+        // Privileged references (not methods): the same matching and cooldown applied to firing exactly on the labels,
+        // and to a perfect future predictor of the realised progress Φ_{t+H} − Φ_t ≤ MinImprovement.
+        IRiskTrigger Below(double th) => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = th, CooldownSteps = lo.CooldownSteps });
+        metrics["oracle/f1_fire_on_labels"] = TriggerEvaluation.Score(() => Below(0.5),
+            eps.Select(e => ((IReadOnlyList<float>)e.Labels.Select(l => l ? 0f : 1f).ToArray(), (IReadOnlyList<bool>)e.Labels)), eo).F1;
+        metrics["oracle/f1_realised_future"] = TriggerEvaluation.Score(() => Below(eo.MinImprovement + 1e-6),
+            eps.Select(e => ((IReadOnlyList<float>)Enumerable.Range(0, e.Steps)
+                .Select(i => e.ProxyOf(ProxyValue.Progress, Math.Min(i + eo.Horizon, e.Steps)) - e.ProxyOf(ProxyValue.Progress, i)).ToArray(),
+                (IReadOnlyList<bool>)e.Labels)), eo).F1;
+        metrics["trigger/label_rate"] = eps.Sum(e => e.Labels.Count(l => l)) / (double)Math.Max(1, eps.Sum(e => e.Labels.Count));
+        metrics["rollout/base_sr"] = eps.Count(e => e.Success) / (double)eps.Count;
+        return metrics;
+    }
+
+    /// <summary>critic/step_p99_us, critic/step_p50_us (1024-d, configured architecture) and encoder/frame_ms_128.</summary>
+    private static void AddLatency(Dictionary<string, double> metrics, string t, CriticSettings settings, ProgressContext ctx)
+    {
+        var timing = ctx.AddTask("latency", maxValue: 2);
+        (metrics["critic/step_p99_us"], metrics["critic/step_p50_us"]) = CriticStepUs(settings.Critic, settings.Learned);
+        timing.Increment(1);
+        metrics["encoder/frame_ms_128"] = EncoderFrameMs(LoadEncoder(t), settings.Sim, t);
+        timing.Increment(1);
     }
 
     private static void DumpStreams(string path, List<RolloutEpisode> eps, List<Stream> streams, LearnedRiskTrigger learned, RiskTrigger rules)

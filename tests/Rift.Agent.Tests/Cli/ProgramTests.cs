@@ -36,6 +36,24 @@ public class ProgramTests
         Assert.Contains("config", output);
     }
 
+    [Theory]
+    [InlineData("--seeds", "0", "--seeds must be positive")]
+    [InlineData("--episodes", "0", "--episodes must be positive")]
+    public async Task Main_BenchTriggerBadCounts_FailsWithOneLine(string option, string value, string message)
+    {
+        var (code, _, err) = await Run("bench", "trigger", "--task", "push", option, value);
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
+    }
+
+    [Fact]
+    public async Task Main_BenchTriggerUnknownTask_NamesKnownTasks()
+    {
+        var (code, _, err) = await Run("bench", "trigger", "--task", "no-such-task");
+        Assert.Equal(1, code);
+        Assert.Contains("push", err);
+    }
+
     internal static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
         var oldOut = Console.Out;
