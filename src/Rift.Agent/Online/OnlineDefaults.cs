@@ -20,6 +20,9 @@ public static class OnlineDefaults
     {
         // Simulation has no wall-clock deadline to meet; a 50 ms deadline on 2 shared cores only adds spurious stops.
         ["Arbitration:DecisionDeadlineMs"] = "0",
+        // The online critic (rule trigger on Q, retrained every few episodes on a few thousand steps) was tuned with this
+        // latent noise; `train critic` uses the option's default, 1.0.
+        ["Critic:LatentNoise"] = "0.3",
         // Short online budgets: the actor may move after a brief critic warm-up (RIFT B.1 freezes for 2000 of ~100k).
         ["Rift:ActorFreezeSteps"] = "300",
         ["Sac:BatchSize"] = "128",

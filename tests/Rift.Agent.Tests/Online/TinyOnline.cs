@@ -34,6 +34,7 @@ internal static class TinyOnline
         s.Critic.BatchSize = 16;
         s.Critic.PredictorHidden = 16;
         s.Critic.ValueHidden = 8;
+        s.Critic.LatentNoise = 0.3; // as OnlineDefaults
         return s;
     }
 }
