@@ -85,8 +85,8 @@ public sealed class CriticOptions
 /// UniIntervene's future-conditioned critic. The input embedding z is layer-normalised (no affine) so any encoder
 /// (built-in or robot-side) works at the same scale. Predictor: ẑ_{t+k} = n(z_t) + P([n(z_t), a_t]) (residual MLP
 /// with LayerNorm); twin value heads V₁, V₂ on ẑ; Q(s, a) = ½(V₁(ẑ) + V₂(ẑ)). A third head V₀(n(z_t)) without
-/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t), a_t, a_{t−h+1..t−1}]) predicts how
-/// much the proxy value rises over the next H_g steps from the predicted future, the current latent and the actions
+/// future prediction is kept for the "no future" ablation. A gain head G([ẑ, n(z_t), a_t, a_{t−h+1..t−1}]) predicts
+/// whether the proxy value rises over the next H_g steps from the predicted future, the current latent and the actions
 /// just taken (it needs the predictor, so the ablation has no gain). <see cref="Evaluate"/> and <see cref="EvaluateWithGain"/> are allocation-free.
 /// </summary>
 public sealed class FutureValueCritic : IValueCritic
@@ -163,7 +163,7 @@ public sealed class FutureValueCritic : IValueCritic
     /// <summary>Value of the current latent alone (ablation "w/o future prediction").</summary>
     public Mlp V0 { get; }
 
-    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t), a_t, a_{t−h+1..t−1}]) ≈ v_{t+H_g} − v_t.</summary>
+    /// <summary>Gain head: G([ẑ_{t+k}, n(z_t), a_t, a_{t−h+1..t−1}]) ≈ P(v_{t+H_g} − v_t &gt; δ) (or the change itself, see <see cref="GainTarget"/>).</summary>
     public Mlp G { get; }
 
     /// <summary>All weights: <c>predictor.*</c>, <c>v1.*</c>, <c>v2.*</c>, <c>v0.*</c>, <c>g.*</c>.</summary>
@@ -180,21 +180,18 @@ public sealed class FutureValueCritic : IValueCritic
     }
 
     /// <summary>
-    /// Q together with the predicted gain of the action, G ≈ v_{t+H_g} − v_t: the future-conditioned signal that
-    /// separates "progressing" (gain &gt; 0) from "stuck" (gain ≈ 0) or "losing ground" (gain &lt; 0) at the same value
-    /// level. <paramref name="previousActions"/> holds a_{t−h+1}, …, a_{t−1} (oldest first, (h − 1)·|A| values; see
-    /// <see cref="FillPreviousActions"/>). Allocation-free.
+    /// Q together with the gain head's output G: by default (<see cref="GainTarget.Improves"/>) the probability that the
+    /// proxy value rises by more than δ over the next H_g steps — the future-conditioned signal that separates
+    /// "progressing" from "stuck" or "losing ground" at the same value level; with <see cref="GainTarget.Change"/> the
+    /// expected change v_{t+H_g} − v_t. <paramref name="previousActions"/> holds a_{t−h+1}, …, a_{t−1} (oldest first,
+    /// (h − 1)·|A| values; see <see cref="FillPreviousActions"/>). Allocation-free.
     /// </summary>
     public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action, ReadOnlySpan<float> previousActions)
     {
         if (previousActions.Length != PreviousActionsLength)
             throw new ArgumentException($"The gain head sees {ActionHistory} actions: pass the {ActionHistory - 1} previous ones ({PreviousActionsLength} values), got {previousActions.Length} values.", nameof(previousActions));
-        var q = Evaluate(z, action);
-        _zHat.CopyTo(_gInput.AsSpan(0, EmbeddingSize));
-        _input.CopyTo(_gInput.AsSpan(EmbeddingSize)); // [n(z_t), a_t], left there by PredictFuture
         previousActions.CopyTo(_gInput.AsSpan(2 * EmbeddingSize + ActionSize));
-        _g.Forward(_gInput, _out);
-        return (q, _out[0]);
+        return EvaluateGainInput(z, action);
     }
 
     /// <summary>
@@ -204,11 +201,17 @@ public sealed class FutureValueCritic : IValueCritic
     public (float Q, float Gain) EvaluateWithGain(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
     {
         if (action.Length != ActionSize) throw new ArgumentException($"Action has {action.Length} components, the critic expects {ActionSize}.", nameof(action));
-        var prev = _gInput.AsSpan(2 * EmbeddingSize + ActionSize);
-        for (var j = 0; j < ActionHistory - 1; j++) action.CopyTo(prev.Slice(j * ActionSize, ActionSize));
+        var previous = _gInput.AsSpan(2 * EmbeddingSize + ActionSize);
+        for (var j = 0; j < ActionHistory - 1; j++) action.CopyTo(previous.Slice(j * ActionSize, ActionSize));
+        return EvaluateGainInput(z, action);
+    }
+
+    /// <summary>Q, then G on [ẑ, n(z_t), a_t] followed by the previous actions already in the gain input.</summary>
+    private (float Q, float Gain) EvaluateGainInput(ReadOnlySpan<float> z, ReadOnlySpan<float> action)
+    {
         var q = Evaluate(z, action);
         _zHat.CopyTo(_gInput.AsSpan(0, EmbeddingSize));
-        _input.CopyTo(_gInput.AsSpan(EmbeddingSize));
+        _input.CopyTo(_gInput.AsSpan(EmbeddingSize)); // [n(z_t), a_t], left there by PredictFuture
         _g.Forward(_gInput, _out);
         return (q, _out[0]);
     }

@@ -46,7 +46,7 @@ public sealed class CriticRiskMonitor : IValueCritic
     /// <summary>Q of the last step.</summary>
     public float LastValue { get; private set; }
 
-    /// <summary>Predicted gain G([ẑ, n(z), a]) of the last step.</summary>
+    /// <summary>The gain head's output G of the last step (see <see cref="FutureValueCritic.EvaluateWithGain(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>).</summary>
     public float LastGain { get; private set; }
 
     /// <summary>Current-latent value V₀(z_t) of the last step (computed only for a learned trigger that uses it).</summary>

@@ -57,8 +57,8 @@ public sealed class LearnedTriggerOptions
 /// <summary>
 /// The trigger head: an MLP on window features of the last K values (oldest first, left-padded with the oldest
 /// value while fewer than K are in): the K values, their K−1 one-step differences, the least-squares slope, the
-/// range (max − min) and the fill fraction n/K; with <see cref="UsesGain"/>, also the K predicted value gains
-/// G([ẑ, n(z), a]) of <see cref="FutureValueCritic.EvaluateWithGain"/>; with <see cref="UsesCurrentValue"/>, also the
+/// range (max − min) and the fill fraction n/K; with <see cref="UsesGain"/>, also the K outputs of the critic's gain head
+/// G (<see cref="FutureValueCritic.EvaluateWithGain(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>); with <see cref="UsesCurrentValue"/>, also the
 /// window block (values, differences, slope, range) of the current-latent value V₀(z_t). A head on Q with gains and
 /// V₀ sees exactly the features of the no-future head on V₀ plus those that need the predictor.
 /// </summary>
