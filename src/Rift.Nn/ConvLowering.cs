@@ -22,9 +22,7 @@ public static class ConvLowering
                 for (int kj = 0; kj < g.Kw; kj++)
                 {
                     var row = cols.Slice(((ci * g.Kh + ki) * g.Kw + kj) * rowStride, hw);
-                    // Output columns whose input column lies inside the image.
-                    int oxLo = Math.Max(0, (g.Pad - kj + g.Stride - 1) / g.Stride);
-                    int oxHi = Math.Min(g.Wo, (g.W + g.Pad - kj + g.Stride - 1) / g.Stride);
+                    var (oxLo, oxHi) = InsideColumns(g, kj);
                     for (int oy = 0; oy < g.Ho; oy++)
                     {
                         var dst = row.Slice(oy * g.Wo, g.Wo);
@@ -56,8 +54,7 @@ public static class ConvLowering
                 for (int kj = 0; kj < g.Kw; kj++)
                 {
                     var row = cols.Slice(((ci * g.Kh + ki) * g.Kw + kj) * rowStride, hw);
-                    int oxLo = Math.Max(0, (g.Pad - kj + g.Stride - 1) / g.Stride);
-                    int oxHi = Math.Min(g.Wo, (g.W + g.Pad - kj + g.Stride - 1) / g.Stride);
+                    var (oxLo, oxHi) = InsideColumns(g, kj);
                     for (int oy = 0; oy < g.Ho; oy++)
                     {
                         int iy = oy * g.Stride - g.Pad + ki;
@@ -69,4 +66,8 @@ public static class ConvLowering
                     }
                 }
     }
+
+    /// <summary>The output columns [lo, hi) whose input column for kernel column <paramref name="kj"/> lies inside the image.</summary>
+    private static (int Lo, int Hi) InsideColumns(in Geometry g, int kj) =>
+        (Math.Max(0, (g.Pad - kj + g.Stride - 1) / g.Stride), Math.Min(g.Wo, (g.W + g.Pad - kj + g.Stride - 1) / g.Stride));
 }

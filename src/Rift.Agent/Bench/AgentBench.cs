@@ -198,7 +198,7 @@ public static class AgentBench
         System.Threading.Tasks.Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct }, job =>
         {
             var name = $"{job.Task}/{job.Condition.Key}/seed {job.Seed}";
-            var settings = Clone(baseSettings);
+            var settings = RiftJson.Copy(baseSettings);
             settings.Supervisor.Kind = job.Condition.Supervisor;
             settings.Online.EvalEvery = profile.EvalEvery;
             settings.Online.EvalEpisodes = profile.EvalEpisodes;
@@ -218,6 +218,4 @@ public static class AgentBench
         result.WallSeconds = clock.Elapsed.TotalSeconds;
         return result;
     }
-
-    private static OnlineSettings Clone(OnlineSettings s) => RiftJson.Copy(s);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Rift.Sim;
 
 namespace Rift.Agent.Cli;
 
@@ -24,4 +25,21 @@ public static class CommonOptions
         Description = "Number of episodes.",
         DefaultValueFactory = _ => defaultEpisodes,
     };
+
+    /// <summary>The value of a <see cref="Task"/> option, one of the known tasks (else a one-line error naming them).</summary>
+    public static string TaskValue(ParseResult parse, Option<string> option)
+    {
+        var task = parse.GetValue(option)!;
+        if (!SimTasks.TaskNames.Contains(task))
+            throw new RiftUserException($"unknown task '{task}'; known tasks: {string.Join(", ", SimTasks.TaskNames)}");
+        return task;
+    }
+
+    /// <summary>The value of a count option (episodes, seeds …), which must be positive.</summary>
+    public static int PositiveValue(ParseResult parse, Option<int> option)
+    {
+        var n = parse.GetValue(option);
+        if (n <= 0) throw new RiftUserException($"{option.Name} must be positive, got {n}");
+        return n;
+    }
 }

@@ -38,8 +38,7 @@ public sealed class CriticCommands : ICommandProvider
             var co = host.Options<CriticOptions>();
             var lo = host.Options<LearnedTriggerOptions>();
             var sim = host.Options<SimOptions>();
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
+            var t = CommonOptions.TaskValue(parse, task);
             var reps = Math.Max(1, parse.GetValue(repeats));
             var encoder = LoadEncoder(t);
             var p99 = new List<double>();
@@ -104,12 +103,9 @@ public sealed class CriticCommands : ICommandProvider
         {
             using var host = RiftHost.Build();
             var settings = CriticSettings.From(host);
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
-            var n = parse.GetValue(episodes);
-            var count = parse.GetValue(seeds);
-            if (n <= 0) throw new RiftUserException($"--episodes must be positive, got {n}");
-            if (count <= 0) throw new RiftUserException($"--seeds must be positive, got {count}");
+            var t = CommonOptions.TaskValue(parse, task);
+            var n = CommonOptions.PositiveValue(parse, episodes);
+            var count = CommonOptions.PositiveValue(parse, seeds);
             var dir = Path.Combine(RiftPaths.Runs, $"bench-trigger__{t}__{DateTime.UtcNow:yyyyMMddTHHmmssZ}");
             var perSeed = new List<Dictionary<string, double>>();
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
@@ -155,12 +151,6 @@ public sealed class CriticCommands : ICommandProvider
         return cmd;
     }
 
-    private static void CheckTask(string task)
-    {
-        if (!SimTasks.TaskNames.Contains(task))
-            throw new RiftUserException($"unknown task '{task}'; known tasks: {string.Join(", ", SimTasks.TaskNames)}");
-    }
-
     private static SimOptions FrameOptions(SimOptions o) => new()
     {
         RenderFrames = true,
@@ -194,8 +184,7 @@ public sealed class CriticCommands : ICommandProvider
             var o = host.Options<ConvEncoderOptions>();
             var sim = host.Options<SimOptions>();
             var baseOpts = host.Options<PerturbedExpertOptions>();
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
+            var t = CommonOptions.TaskValue(parse, task);
             var s = parse.GetValue(seed);
             var path = parse.GetValue(output) ?? ConvFrameEncoder.DefaultPath(t);
             var sw = Stopwatch.StartNew();
@@ -337,8 +326,7 @@ public sealed class CriticCommands : ICommandProvider
         {
             using var host = RiftHost.Build();
             var settings = CriticSettings.From(host);
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
+            var t = CommonOptions.TaskValue(parse, task);
             var modelDir = Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -419,10 +407,11 @@ public sealed class CriticCommands : ICommandProvider
             }
             metrics["critic/train_pred_loss"] = pl;
             metrics["critic/train_value_loss"] = vl;
+            var trigSamples = CriticTrainer.Samples(trig, critic);
             metrics["critic/train_q_loss"] = CriticTrainer.QLoss(critic, samples);
-            metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(trig, critic));
+            metrics["critic/trigger_set_q_loss"] = CriticTrainer.QLoss(critic, trigSamples);
             metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
-            metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, CriticTrainer.Samples(trig, critic));
+            metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, trigSamples);
 
             // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
             var heads = ctx.AddTask("trigger heads", maxValue: 4);
@@ -527,10 +516,8 @@ public sealed class CriticCommands : ICommandProvider
         {
             using var host = RiftHost.Build();
             var settings = CriticSettings.From(host);
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
-            var n = parse.GetValue(episodes);
-            if (n <= 0) throw new RiftUserException($"--episodes must be positive, got {n}");
+            var t = CommonOptions.TaskValue(parse, task);
+            var n = CommonOptions.PositiveValue(parse, episodes);
             var modelDir = Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())

@@ -19,12 +19,6 @@ public sealed class LearningCommands : ICommandProvider
         tree.Group("train").Subcommands.Add(TrainPriorCommand());
     }
 
-    private static void CheckTask(string task)
-    {
-        if (!SimTasks.TaskNames.Contains(task))
-            throw new RiftUserException($"unknown task '{task}'; known tasks: {string.Join(", ", SimTasks.TaskNames)}");
-    }
-
     private static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -100,10 +94,8 @@ public sealed class LearningCommands : ICommandProvider
             using var host = RiftHost.Build();
             var sim = host.Options<SimOptions>();
             var bc = host.Options<BcOptions>();
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
-            var n = parse.GetValue(episodes);
-            if (n <= 0) throw new RiftUserException($"--episodes must be positive, got {n}");
+            var t = CommonOptions.TaskValue(parse, task);
+            var n = CommonOptions.PositiveValue(parse, episodes);
             TanhGaussianActor? prior = null;
             EvaluationResult eval = default;
             AnsiConsole.Progress().Start(ctx =>
@@ -143,8 +135,7 @@ public sealed class LearningCommands : ICommandProvider
             using var host = RiftHost.Build();
             var sim = host.Options<SimOptions>();
             var o = host.Options<RiftCheckOptions>();
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
+            var t = CommonOptions.TaskValue(parse, task);
             var sw = Stopwatch.StartNew();
             var exp = new RiftExperiment(o, () => SimTasks.Create(t, sim), () => SimTasks.CreateExpert(t, sim), env => MakeSupervisor(env, o));
             var variants = RiftExperiment.Variants(o.Omega).ToList();

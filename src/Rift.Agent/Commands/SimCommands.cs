@@ -29,12 +29,6 @@ public sealed class SimCommands : ICommandProvider
         Mujoco.Warning += w => log.LogWarning("MuJoCo warning: {Warning}", w);
     }
 
-    private static void CheckTask(string task)
-    {
-        if (!SimTasks.TaskNames.Contains(task))
-            throw new RiftUserException($"unknown task '{task}'; known tasks: {string.Join(", ", SimTasks.TaskNames)}");
-    }
-
     private static Command RenderCommand()
     {
         var task = CommonOptions.Task();
@@ -48,8 +42,7 @@ public sealed class SimCommands : ICommandProvider
             using var host = RiftHost.Build();
             LogWarnings(host);
             var options = host.Options<SimOptions>();
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
+            var t = CommonOptions.TaskValue(parse, task);
             var n = parse.GetValue(size);
             if (n is < 16 or > 2048) throw new RiftUserException($"--size must be in [16, 2048], got {n}");
             using var env = SimTasks.Create(t, options);
@@ -112,10 +105,8 @@ public sealed class SimCommands : ICommandProvider
             using var host = RiftHost.Build();
             LogWarnings(host);
             var options = host.Options<SimOptions>();
-            var t = parse.GetValue(task)!;
-            CheckTask(t);
-            var n = parse.GetValue(episodes);
-            if (n <= 0) throw new RiftUserException($"--episodes must be positive, got {n}");
+            var t = CommonOptions.TaskValue(parse, task);
+            var n = CommonOptions.PositiveValue(parse, episodes);
             (double sr, double len) result = default;
             AnsiConsole.Progress().Start(ctx =>
             {

@@ -69,8 +69,14 @@ public sealed class StateFeatureEncoder : IFrameEncoder
     public float[] Encode(ReadOnlySpan<float> input)
     {
         var z = new float[Dimension];
-        for (var i = 0; i < Dimension; i++) z[i] = (input[i] - Mean[i]) / Std[i];
+        Encode(input, z);
         return z;
+    }
+
+    /// <summary>z of a raw policy input vector into <paramref name="z"/> (allocation-free).</summary>
+    public void Encode(ReadOnlySpan<float> input, Span<float> z)
+    {
+        for (var i = 0; i < Dimension; i++) z[i] = (input[i] - Mean[i]) / Std[i];
     }
 }
 
@@ -92,7 +98,7 @@ public sealed class GoalGate(IGoalConditionedPolicy inner, StateFeatureEncoder e
 
     public void Act(ReadOnlySpan<float> input, ReadOnlySpan<float> goal, Span<float> action)
     {
-        for (var i = 0; i < _z.Length; i++) _z[i] = (input[i] - encoder.Mean[i]) / encoder.Std[i];
+        encoder.Encode(input, _z);
         Inner.Act(input, Loop.ArbitrationLoop.Cosine(_z, goal) >= MinSimilarity ? goal : _none, action);
     }
 }

@@ -390,7 +390,7 @@ public sealed class OnlineTrainer : IDisposable
     private void Refit()
     {
         var o = _s.Online;
-        var all = _setup.Demos.Concat(_setup.PriorRollouts).Concat(_setup.Takeovers).Concat(_experience).ToList();
+        var all = AllExperience();
         var seed = _spec.Seed * 1000 + _done;
         if (_critic is not null)
         {
@@ -424,7 +424,7 @@ public sealed class OnlineTrainer : IDisposable
     /// </summary>
     private void RefitRecovery(int seed, int steps, List<ExperienceEpisode>? all = null)
     {
-        all ??= _setup.Demos.Concat(_setup.PriorRollouts).Concat(_setup.Takeovers).Concat(_experience).ToList();
+        all ??= AllExperience();
         var Embed = FrameEmbeddingEnvironment.Lookup(all, _setup.Encoder);
         InterventionSegment Segment(List<Transition> s, bool intervention)
         {
@@ -439,6 +439,10 @@ public sealed class OnlineTrainer : IDisposable
         ro.Steps = steps;
         RecoveryTrainer.Fit(_recovery!, segments, ro);
     }
+
+    /// <summary>Every episode the fits learn from: demonstrations, π0's rollouts and supervised rollouts, then the run's own.</summary>
+    private List<ExperienceEpisode> AllExperience() =>
+        _setup.Demos.Concat(_setup.PriorRollouts).Concat(_setup.Takeovers).Concat(_experience).ToList();
 
     private RecoveryPolicyOptions RecoveryOptions(int seed)
     {
