@@ -183,8 +183,8 @@ public sealed class CriticCommands : ICommandProvider
             using var host = RiftHost.Build();
             var o = host.Options<ConvEncoderOptions>();
             var sim = host.Options<SimOptions>();
-            var baseOpts = host.Options<PerturbedExpertOptions>();
             var t = CommonOptions.TaskValue(parse, task);
+            var baseOpts = host.Options<PerturbedExpertOptions>().ForTask(t);
             var s = parse.GetValue(seed);
             var path = parse.GetValue(output) ?? ConvFrameEncoder.DefaultPath(t);
             var sw = Stopwatch.StartNew();
@@ -228,7 +228,7 @@ public sealed class CriticCommands : ICommandProvider
             card.AppendLine(CultureInfo.InvariantCulture, $"- Weights: `{Path.GetFileName(path)}` (safetensors; metadata holds the architecture)");
             card.AppendLine(CultureInfo.InvariantCulture, $"- Architecture: 128×128 RGB frame → 2×2 area mean → {o.InputSize}×{o.InputSize}, [−1, 1]; 4 conv 4×4 stride 2 pad 1 + ReLU (channels {string.Join("-", net.Channels.Skip(1))}); linear {net.FeatureSize} → {o.EmbeddingSize}");
             card.AppendLine(CultureInfo.InvariantCulture, $"- Embedding size: {o.EmbeddingSize}; parameters: {net.ParameterCount()}");
-            card.AppendLine(CultureInfo.InvariantCulture, $"- Data: {o.Episodes} simulated `{t}` episodes (seeds {1_000_000 + s * 10_000}…, half scripted expert with noise 0.05, half the perturbed base policy), {frameCount} frames, camera `{sim.Camera}`");
+            card.AppendLine(CultureInfo.InvariantCulture, $"- Data: {o.Episodes} simulated `{t}` episodes (seeds {1_000_000 + s * 10_000}…, half scripted expert with noise 0.05, half the perturbed base policy with noise {baseOpts.ActionNoise}), {frameCount} frames, camera `{sim.Camera}`");
             card.AppendLine(CultureInfo.InvariantCulture, $"- Objective: time-contrastive InfoNCE (positives 1–{o.MaxOffset} steps apart in one episode, in-batch negatives, τ = {o.Temperature}, symmetric), {o.Steps} Adam steps, lr {o.LearningRate}, {o.BatchSize} pairs per batch");
             card.AppendLine(CultureInfo.InvariantCulture, $"- Loss: {first:F3} (first 20 steps) → {last:F3} (last 50); chance level ln({o.BatchSize}) = {Math.Log(o.BatchSize):F3}");
             card.AppendLine(CultureInfo.InvariantCulture, $"- Seed: {s}; training time {sw.Elapsed.TotalSeconds:F0} s (including frame collection)");
@@ -359,6 +359,7 @@ public sealed class CriticCommands : ICommandProvider
     private static Dictionary<string, double> TrainCritic(string t, int s, CriticSettings settings, string modelDir, ProgressContext ctx)
     {
         var (co, lo, eo, _, sim, baseOpts, cacheDir) = settings;
+        baseOpts = baseOpts.ForTask(t);
         var encoder = LoadEncoder(t);
         var sw = Stopwatch.StartNew();
         var critic = new FutureValueCritic(encoder.Dimension, ObservationLayout.ActionSize, co, s);
@@ -465,7 +466,7 @@ public sealed class CriticCommands : ICommandProvider
         metrics["trigger/threshold_failure_classifier"] = thFc;
         metrics["trigger/threshold_value"] = thValue;
         metrics["critic/train_s"] = sw.Elapsed.TotalSeconds;
-        WriteCriticCard(modelDir, t, s, co, lo, eo, critic, train, trig, metrics);
+        WriteCriticCard(modelDir, t, s, co, lo, eo, baseOpts, critic, train, trig, metrics);
         return metrics;
     }
 
@@ -475,7 +476,7 @@ public sealed class CriticCommands : ICommandProvider
             : string.Create(CultureInfo.InvariantCulture, $"P(v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement})")
         : string.Create(CultureInfo.InvariantCulture, $"v_(t+{co.GainHorizon}) − v_t");
 
-    private static void WriteCriticCard(string modelDir, string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, FutureValueCritic critic,
+    private static void WriteCriticCard(string modelDir, string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, PerturbedExpertOptions baseOpts, FutureValueCritic critic,
         List<RolloutEpisode> train, List<RolloutEpisode> trig, Dictionary<string, double> m)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -485,7 +486,7 @@ public sealed class CriticCommands : ICommandProvider
         sb.AppendLine(inv, $"- Files: `{t}.safetensors` (critic: predictor, v1, v2, v0, g), `{t}.trigger.safetensors` (learned trigger on Q), `{t}.trigger_no_future.safetensors` (same head on V₀(z)), `{t}.failure_classifier.safetensors` (FA-RL-style baseline); thresholds in each file's metadata");
         sb.AppendLine(inv, $"- Encoder: `models/encoder/{t}.safetensors` (frozen), embedding {critic.EmbeddingSize}");
         sb.AppendLine(inv, $"- Critic: ẑ_(t+{co.Horizon}) = n(z_t) + P([n(z_t), a_t]), P = MLP [{co.PredictorHidden}, {co.PredictorHidden}] with LayerNorm; twin V heads MLP [{co.ValueHidden}, {co.ValueHidden}]; Q = mean(V₁, V₂)(ẑ); gain head G([ẑ, n(z_t), a_(t−{co.ActionHistory - 1}..t)]) ≈ {GainText(co)}; V₀(n(z_t)) for the no-future ablation; {critic.Parameters.ParameterCount()} parameters");
-        sb.AppendLine(inv, $"- Critic data: {train.Count(e => e.Kind == RolloutKind.Expert)} expert demos, {train.Count(e => e.Kind == RolloutKind.Base)} base-policy rollouts ({train.Count(e => e.Kind == RolloutKind.Base && !e.Success)} failed), {train.Count(e => e.Kind == RolloutKind.Intervention)} intervention episodes (expert takeover after a lapse); {train.Sum(e => e.Steps)} steps; seeds {2_000_000 + s * 10_000}…");
+        sb.AppendLine(inv, $"- Critic data: {train.Count(e => e.Kind == RolloutKind.Expert)} expert demos, {train.Count(e => e.Kind == RolloutKind.Base)} base-policy rollouts ({train.Count(e => e.Kind == RolloutKind.Base && !e.Success)} failed; action noise {baseOpts.ActionNoise}, a lapse in {baseOpts.LapseProbability:P0} of episodes), {train.Count(e => e.Kind == RolloutKind.Intervention)} intervention episodes (expert takeover after a lapse); {train.Sum(e => e.Steps)} steps; seeds {2_000_000 + s * 10_000}…");
         sb.AppendLine(co.Proxy == ProxyValue.Progress
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
@@ -551,6 +552,7 @@ public sealed class CriticCommands : ICommandProvider
     private static Dictionary<string, double> EvalTrigger(string t, int evalSeed, int n, CriticSettings settings, string modelDir, ProgressContext ctx, string? dump = null)
     {
         var (_, lo, eo, ro, sim, baseOpts, cacheDir) = settings;
+        baseOpts = baseOpts.ForTask(t);
         var encoder = LoadEncoder(t);
         var criticPath = CriticFile(modelDir, t);
         if (!File.Exists(criticPath)) throw new RiftUserException($"no critic weights at {criticPath}; run `./rift train critic --task {t}` first");

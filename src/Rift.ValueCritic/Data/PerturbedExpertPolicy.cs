@@ -9,9 +9,28 @@ namespace Rift.ValueCritic;
 /// </summary>
 public sealed class PerturbedExpertOptions
 {
-    /// <summary>Std of the Gaussian noise added to the expert's motion components. Default 0.25.</summary>
+    /// <summary>
+    /// Std of the Gaussian noise added to the expert's motion components, for every task. Default: unset, which means
+    /// the task's own level (<see cref="DefaultActionNoise"/>); resolve with <see cref="ForTask"/>.
+    /// </summary>
     [Range(0.0, 2.0)]
-    public double ActionNoise { get; set; } = 0.25;
+    public double? ActionNoise { get; set; }
+
+    /// <summary>
+    /// The task's noise level: the one at which the base policy without lapses still succeeds in about 95% of
+    /// episodes, so that its failures come from the lapses. 0.25 on push and pick-place (lapse-free success 0.95 and
+    /// 1.0); 0.1 on peg-insert, whose insertion tolerance makes 0.25 fail 88% of lapse-free episodes (success 0.125; 0.95 at 0.1).
+    /// </summary>
+    public static double DefaultActionNoise(string task) => task == "peg-insert" ? 0.1 : 0.25;
+
+    /// <summary>A copy with <see cref="ActionNoise"/> resolved for <paramref name="task"/> (a value set in configuration wins).</summary>
+    public PerturbedExpertOptions ForTask(string task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var o = (PerturbedExpertOptions)MemberwiseClone();
+        o.ActionNoise ??= DefaultActionNoise(task);
+        return o;
+    }
 
     /// <summary>Probability that an episode contains a lapse. Default 0.7.</summary>
     [Range(0.0, 1.0)]
@@ -75,6 +94,7 @@ public sealed class PerturbedExpertPolicy
         _expert = expert ?? throw new ArgumentNullException(nameof(expert));
         _o = options ?? throw new ArgumentNullException(nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
+        if (options.ActionNoise is null) throw new ArgumentException("PerturbedExpertOptions.ActionNoise is per task: pass options.ForTask(task).", nameof(options));
         _maxSteps = maxSteps;
     }
 
@@ -98,7 +118,7 @@ public sealed class PerturbedExpertPolicy
         _expert.Reset();
         _step = 0;
         _lastGrip = 1f;
-        NoiseStd = noise ?? _o.ActionNoise;
+        NoiseStd = noise ?? _o.ActionNoise!.Value;
         var lapse = forceLapse ?? rng.NextDouble() < _o.LapseProbability;
         if (!lapse)
         {
