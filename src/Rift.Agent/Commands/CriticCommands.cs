@@ -414,23 +414,27 @@ public sealed class CriticCommands : ICommandProvider
             metrics["critic/train_gain_loss"] = CriticTrainer.GainLoss(critic, samples);
             metrics["critic/trigger_set_gain_loss"] = CriticTrainer.GainLoss(critic, trigSamples);
 
-            // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z; thresholds by event F1.
+            // Trigger heads on the labelled episodes' value streams; FA-RL classifier on z. The last
+            // ThresholdValidation of the episodes are held out: every threshold is tuned there by event F1.
             var heads = ctx.AddTask("trigger heads", maxValue: 4);
+            var nFit = eo.FitEpisodes(trig.Count);
+            var fitEps = trig.Take(nFit).ToList();
             fc = new FailureClassifier(critic.EmbeddingSize, seed: s);
-            fc.Train(trig.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), trig.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
+            fc.Train(fitEps.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), fitEps.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
             heads.Increment(1);
-            var streams = trig.Select(e => Streams(e, critic, fc)).ToList();
-            var labels = trig.Select(e => (IReadOnlyList<bool>)e.Labels).ToList();
-            var allLabels = labels.SelectMany(l => l).ToList();
+            var fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
+            var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
             head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
-            head.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), allLabels, lo);
+            head.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), fitLabels, lo);
             heads.Increment(1);
             headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s);
-            headNf.Train(streams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), allLabels, lo);
+            headNf.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), fitLabels, lo);
             heads.Increment(1);
+            var streams = nFit == trig.Count ? fitStreams : trig.Skip(nFit).Select(e => Streams(e, critic, fc)).ToList();
+            metrics["trigger/threshold_episodes"] = streams.Count;
             var grid = TriggerEvaluation.Grid(0.05, 0.95, 0.05).ToList();
             List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
-                streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), labels[i])).ToList();
+                streams.Select(x => ((IReadOnlyList<float>)pick(x), x.Labels)).ToList();
             var h = head;
             var hn = headNf;
             double f1 = -1;
@@ -439,13 +443,13 @@ public sealed class CriticCommands : ICommandProvider
                 var f = ScoreLearned(h, th, lo.CooldownSteps, streams, eo).F1;
                 if (f > f1) (thLearned, f1) = (th, f);
             }
-            metrics["trigger/train_f1"] = f1;
+            metrics["trigger/tune_f1"] = f1;
             (thNf, f1) = TriggerEvaluation.Tune(th => new LearnedRiskTrigger(hn, th, lo.CooldownSteps), Eps(x => x.V0), grid, eo);
-            metrics["trigger/train_f1_no_future"] = f1;
+            metrics["trigger/tune_f1_no_future"] = f1;
             (thFc, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), Eps(x => x.PFail), grid, eo);
-            metrics["trigger/train_f1_failure_classifier"] = f1;
+            metrics["trigger/tune_f1_failure_classifier"] = f1;
             (thValue, f1) = TriggerEvaluation.Tune(th => new ValueThresholdTrigger(new ValueThresholdTriggerOptions { Threshold = th, CooldownSteps = lo.CooldownSteps }), Eps(x => x.Q), grid, eo);
-            metrics["trigger/train_f1_value_threshold"] = f1;
+            metrics["trigger/tune_f1_value_threshold"] = f1;
             heads.Increment(1);
         }
 
@@ -476,6 +480,14 @@ public sealed class CriticCommands : ICommandProvider
             : string.Create(CultureInfo.InvariantCulture, $"P(v_(t+{co.GainHorizon}) − v_t > {co.GainMinImprovement})")
         : string.Create(CultureInfo.InvariantCulture, $"v_(t+{co.GainHorizon}) − v_t");
 
+    private static string ThresholdText(TriggerEvalOptions eo, int count)
+    {
+        var fit = eo.FitEpisodes(count);
+        return fit == count
+            ? "heads, failure classifier and thresholds (event-level F1) all on these episodes"
+            : $"heads and failure classifier fitted on the first {fit}; every threshold (the value threshold's too) tuned for event-level F1 on the other {count - fit}";
+    }
+
     private static void WriteCriticCard(string modelDir, string t, int s, CriticOptions co, LearnedTriggerOptions lo, TriggerEvalOptions eo, PerturbedExpertOptions baseOpts, FutureValueCritic critic,
         List<RolloutEpisode> train, List<RolloutEpisode> trig, Dictionary<string, double> m)
     {
@@ -491,7 +503,7 @@ public sealed class CriticCommands : ICommandProvider
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
-        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; thresholds tuned for event-level F1 on these episodes");
+        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
         var defaults = new CriticOptions();
         var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");

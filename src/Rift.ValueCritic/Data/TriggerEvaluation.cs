@@ -49,6 +49,24 @@ public sealed class TriggerEvalOptions
     [Range(1, 100_000)]
     public int TriggerEpisodes { get; set; } = 600;
 
+    /// <summary>
+    /// Fraction of the trigger episodes (the last ones) held out from fitting the trigger heads and the failure
+    /// classifier; every threshold, the value threshold's too, is tuned for event-level F1 on them. Default 0.2. With 0
+    /// thresholds are tuned on the fitting episodes themselves, which favours nothing but flatters models that memorise
+    /// them: the failure classifier's tuned threshold then generalised worst (push F1 0.59 against 0.67; docs/critic.md).
+    /// </summary>
+    [Range(0.0, 0.9)]
+    public double ThresholdValidation { get; set; } = 0.2;
+
+    /// <summary>How many of <paramref name="count"/> trigger episodes fit the heads (the rest tune thresholds; all when <see cref="ThresholdValidation"/> is 0).</summary>
+    public int FitEpisodes(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (ThresholdValidation <= 0) return count;
+        if (count < 2) throw new ArgumentException($"Tuning thresholds on held-out episodes needs at least 2 trigger episodes, got {count}.", nameof(count));
+        return Math.Clamp(count - (int)Math.Round(count * ThresholdValidation), 1, count - 1);
+    }
+
     public TriggerScoring NewScoring() => new() { MergeGap = MergeGap, MinEventSteps = MinEventSteps, EarlyTolerance = EarlyTolerance };
 }
 

@@ -42,4 +42,14 @@ public class TriggerScoringTests
         Assert.Equal(0, s.F1);
         Assert.Equal(1, s.Events);
     }
+
+    [Fact]
+    public void FitEpisodes_HoldsOutTheValidationFractionForThresholds()
+    {
+        Assert.Equal(480, new TriggerEvalOptions().FitEpisodes(600)); // default 0.2
+        Assert.Equal(600, new TriggerEvalOptions { ThresholdValidation = 0 }.FitEpisodes(600));
+        Assert.Equal(1, new TriggerEvalOptions { ThresholdValidation = 0.9 }.FitEpisodes(2)); // both parts non-empty
+        Assert.Equal(2, new TriggerEvalOptions { ThresholdValidation = 0.01 }.FitEpisodes(3));
+        Assert.Throws<ArgumentException>(() => new TriggerEvalOptions().FitEpisodes(1));
+    }
 }
