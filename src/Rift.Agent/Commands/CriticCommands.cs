@@ -102,8 +102,8 @@ public sealed class CriticCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
-            var settings = CriticSettings.From(host);
             var t = CommonOptions.TaskValue(parse, task);
+            var settings = CriticSettings.From(host, t);
             var n = CommonOptions.PositiveValue(parse, episodes);
             var count = CommonOptions.PositiveValue(parse, seeds);
             var dir = Path.Combine(RiftPaths.Runs, $"bench-trigger__{t}__{DateTime.UtcNow:yyyyMMddTHHmmssZ}");
@@ -325,8 +325,8 @@ public sealed class CriticCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
-            var settings = CriticSettings.From(host);
             var t = CommonOptions.TaskValue(parse, task);
+            var settings = CriticSettings.From(host, t);
             var modelDir = Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -340,12 +340,12 @@ public sealed class CriticCommands : ICommandProvider
         return cmd;
     }
 
-    /// <summary>Every option the critic and trigger commands read.</summary>
+    /// <summary>Every option the critic and trigger commands read, the base policy's resolved for the task.</summary>
     private sealed record CriticSettings(CriticOptions Critic, LearnedTriggerOptions Learned, TriggerEvalOptions Eval, RiskTriggerOptions Rules,
         SimOptions Sim, PerturbedExpertOptions Base, string? CacheDir)
     {
-        public static CriticSettings From(Microsoft.Extensions.Hosting.IHost host) => new(host.Options<CriticOptions>(), host.Options<LearnedTriggerOptions>(), host.Options<TriggerEvalOptions>(),
-            host.Options<RiskTriggerOptions>(), host.Options<SimOptions>(), host.Options<PerturbedExpertOptions>(), CacheDirectory(host.Options<EpisodeCacheOptions>()));
+        public static CriticSettings From(Microsoft.Extensions.Hosting.IHost host, string task) => new(host.Options<CriticOptions>(), host.Options<LearnedTriggerOptions>(), host.Options<TriggerEvalOptions>(),
+            host.Options<RiskTriggerOptions>(), host.Options<SimOptions>(), host.Options<PerturbedExpertOptions>().ForTask(task), CacheDirectory(host.Options<EpisodeCacheOptions>()));
     }
 
     private static string CriticFile(string modelDir, string task) => Path.Combine(modelDir, task + ".safetensors");
@@ -359,7 +359,6 @@ public sealed class CriticCommands : ICommandProvider
     private static Dictionary<string, double> TrainCritic(string t, int s, CriticSettings settings, string modelDir, ProgressContext ctx)
     {
         var (co, lo, eo, _, sim, baseOpts, cacheDir) = settings;
-        baseOpts = baseOpts.ForTask(t);
         var encoder = LoadEncoder(t);
         var sw = Stopwatch.StartNew();
         var critic = new FutureValueCritic(encoder.Dimension, ObservationLayout.ActionSize, co, s);
@@ -528,8 +527,8 @@ public sealed class CriticCommands : ICommandProvider
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
-            var settings = CriticSettings.From(host);
             var t = CommonOptions.TaskValue(parse, task);
+            var settings = CriticSettings.From(host, t);
             var n = CommonOptions.PositiveValue(parse, episodes);
             var modelDir = Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
@@ -564,7 +563,6 @@ public sealed class CriticCommands : ICommandProvider
     private static Dictionary<string, double> EvalTrigger(string t, int evalSeed, int n, CriticSettings settings, string modelDir, ProgressContext ctx, string? dump = null)
     {
         var (_, lo, eo, ro, sim, baseOpts, cacheDir) = settings;
-        baseOpts = baseOpts.ForTask(t);
         var encoder = LoadEncoder(t);
         var criticPath = CriticFile(modelDir, t);
         if (!File.Exists(criticPath)) throw new RiftUserException($"no critic weights at {criticPath}; run `./rift train critic --task {t}` first");
