@@ -251,10 +251,13 @@ public sealed class CriticCommands : ICommandProvider
 
     /// <summary>Labelled base-policy episodes with embeddings (seeds seed0, seed0+1, …).</summary>
     private static List<RolloutEpisode> LabelledEpisodes(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
-        IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null) =>
-        EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(task, "labelled", seed0, count, baseOpts, FrameOptions(sim),
-                eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task)),
+        IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null)
+    {
+        var key = new List<object?> { task, "labelled", seed0, count, baseOpts, FrameOptions(sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task) };
+        if (eval.RedrawLapseSchedule) key.Add("redraw-lapse-schedule"); // labels that keep the episode's schedule keep their earlier keys
+        return EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(key.ToArray()),
             () => CollectLabelled(task, sim, baseOpts, eval, encoder, count, seed0, onEpisode));
+    }
 
     /// <summary>Episode cache folder (null when disabled; see <see cref="EpisodeCacheOptions"/>).</summary>
     private static string? CacheDirectory(EpisodeCacheOptions o) =>
@@ -267,7 +270,7 @@ public sealed class CriticCommands : ICommandProvider
     {
         using var env = SimTasks.Create(task, FrameOptions(sim));
         using var rollout = SimTasks.Create(task, NoFrameOptions(sim));
-        var labeler = new CounterfactualLabeler(rollout, () => SimTasks.CreateExpert(task, sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts);
+        var labeler = new CounterfactualLabeler(rollout, () => SimTasks.CreateExpert(task, sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, eval.RedrawLapseSchedule);
         var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(task, sim), baseOpts) { Encoder = encoder, BeforeStep = labeler.Hook() };
         var list = new List<RolloutEpisode>();
         for (var e = 0; e < count; e++)
@@ -502,7 +505,7 @@ public sealed class CriticCommands : ICommandProvider
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
-        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
+        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
         var defaults = new CriticOptions();
         var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");

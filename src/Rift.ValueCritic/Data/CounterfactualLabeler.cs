@@ -6,8 +6,10 @@ namespace Rift.ValueCritic;
 /// improved when the oracle progress at its end is above Φ(s_t) + MinImprovement (a rollout that reaches success
 /// counts as improved; one that fails or hits the time limit is judged where it stopped). The base policy is
 /// stochastic, so "does the policy make progress from here?" is a probability: with <c>rollouts</c> = N the step is
-/// labelled "needed" unless a majority of N rollouts (independent noise, same lapse schedule) improve. N = 1 is the
-/// single-sample label; larger N removes the sampling noise of that estimate.
+/// labelled "needed" unless a majority of N rollouts improve. N = 1 is the single-sample label; larger N removes the
+/// sampling noise of that estimate. Each rollout draws the policy's future randomness afresh: its action noise and,
+/// with <c>redrawSchedule</c>, the rest of its lapse schedule given the past (<see cref="PerturbedExpertPolicy.Fork"/>),
+/// so a label says what the policy is likely to do from this state, not what this episode's dice say it will do.
 /// </summary>
 public sealed class CounterfactualLabeler
 {
@@ -15,13 +17,14 @@ public sealed class CounterfactualLabeler
     private readonly Func<IExpert> _expertFactory;
     private readonly float[] _a;
 
-    public CounterfactualLabeler(IEnvironment rolloutEnv, Func<IExpert> expertFactory, int horizon, double minImprovement, int rollouts = 1)
+    public CounterfactualLabeler(IEnvironment rolloutEnv, Func<IExpert> expertFactory, int horizon, double minImprovement, int rollouts = 1, bool redrawSchedule = true)
     {
         _rolloutEnv = rolloutEnv ?? throw new ArgumentNullException(nameof(rolloutEnv));
         _expertFactory = expertFactory ?? throw new ArgumentNullException(nameof(expertFactory));
         Horizon = horizon > 0 ? horizon : throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "Horizon must be positive.");
         Rollouts = rollouts > 0 ? rollouts : throw new ArgumentOutOfRangeException(nameof(rollouts), rollouts, "At least one counterfactual rollout per label.");
         MinImprovement = minImprovement;
+        RedrawSchedule = redrawSchedule;
         _a = new float[rolloutEnv.Spec.ActionSize];
     }
 
@@ -31,6 +34,9 @@ public sealed class CounterfactualLabeler
 
     /// <summary>Counterfactual rollouts per label (majority vote).</summary>
     public int Rollouts { get; }
+
+    /// <summary>Whether each rollout redraws the rest of the lapse schedule (else it keeps the episode's own).</summary>
+    public bool RedrawSchedule { get; }
 
     /// <summary>Labels the current step of <paramref name="env"/> (before the policy acts on <paramref name="observation"/>).</summary>
     public bool NeedsIntervention(IEnvironment env, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
@@ -48,7 +54,7 @@ public sealed class CounterfactualLabeler
     private bool Improves(byte[] state, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
     {
         _rolloutEnv.RestoreState(state);
-        var p = policy.Fork(_expertFactory(), noiseSeed);
+        var p = policy.Fork(_expertFactory(), noiseSeed, RedrawSchedule);
         var obs = observation;
         var end = progress;
         for (var h = 0; h < Horizon; h++)

@@ -88,6 +88,7 @@ public sealed class PerturbedExpertPolicy
     private int _step;
     private float _lastGrip = 1f;
     private float _dx, _dy, _dz;
+    private bool _forcedLapse;
 
     public PerturbedExpertPolicy(IExpert expert, PerturbedExpertOptions options, int maxSteps)
     {
@@ -113,12 +114,18 @@ public sealed class PerturbedExpertPolicy
     /// <summary>New episode. <paramref name="forceLapse"/> forces a permanent lapse (for intervention episodes); null draws one.</summary>
     public void Reset(int seed, bool? forceLapse = null, double? noise = null)
     {
-        var rng = new Random(unchecked(seed * 7919 + 17));
         _noise = new Random(unchecked(seed * 104729 + 3));
         _expert.Reset();
         _step = 0;
         _lastGrip = 1f;
         NoiseStd = noise ?? _o.ActionNoise!.Value;
+        _forcedLapse = forceLapse == true;
+        DrawSchedule(new Random(unchecked(seed * 7919 + 17)), forceLapse);
+    }
+
+    /// <summary>Draws whether a lapse happens, its kind, start, length and direction (the order fixes every episode's seed → schedule map).</summary>
+    private void DrawSchedule(Random rng, bool? forceLapse)
+    {
         var lapse = forceLapse ?? rng.NextDouble() < _o.LapseProbability;
         if (!lapse)
         {
@@ -130,17 +137,48 @@ public sealed class PerturbedExpertPolicy
         var lo = (int)(_o.LapseEarliest * _maxSteps);
         var hi = Math.Max(lo + 1, (int)(_o.LapseLatest * _maxSteps));
         LapseStart = lo + rng.Next(hi - lo);
-        var permanent = forceLapse == true || rng.NextDouble() < _o.PermanentLapseFraction;
-        LapseEnd = permanent ? int.MaxValue : LapseStart + _o.LapseMinSteps + rng.Next(Math.Max(1, _o.LapseMaxSteps - _o.LapseMinSteps + 1));
+        LapseEnd = DrawEnd(rng, forceLapse == true);
         var angle = rng.NextDouble() * 2 * Math.PI;
         (_dx, _dy, _dz) = ((float)Math.Cos(angle), (float)Math.Sin(angle), (float)(rng.NextDouble() - 0.3));
+    }
+
+    private int DrawEnd(Random rng, bool forcePermanent)
+    {
+        var permanent = forcePermanent || rng.NextDouble() < _o.PermanentLapseFraction;
+        return permanent ? int.MaxValue : LapseStart + _o.LapseMinSteps + rng.Next(Math.Max(1, _o.LapseMaxSteps - _o.LapseMinSteps + 1));
+    }
+
+    /// <summary>
+    /// Redraws what the schedule says about steps from <see cref="Step"/> on, conditioned on what has happened before
+    /// it: before a lapse, whether and when one starts (and its kind and direction) given that none has started yet;
+    /// during one, whether it is permanent and when it ends given that it is still running. Rejection sampling from the
+    /// same distribution as <see cref="Reset"/>, so the conditioning is exact. After a lapse has ended nothing is left to draw.
+    /// </summary>
+    private void RedrawFuture(Random rng)
+    {
+        if (_step >= LapseEnd) return;
+        if (_step < LapseStart)
+        {
+            do DrawSchedule(rng, _forcedLapse ? true : null);
+            while (LapseStart < _step);
+            return;
+        }
+        if (_forcedLapse) return;
+        do LapseEnd = DrawEnd(rng, false);
+        while (LapseEnd <= _step);
     }
 
     /// <summary>Current noise std (the options' value unless overridden at reset).</summary>
     public double NoiseStd { get; private set; }
 
-    /// <summary>A copy at the same step with the same lapse schedule and its own noise stream.</summary>
-    public PerturbedExpertPolicy Fork(IExpert expert, int noiseSeed)
+    /// <summary>
+    /// A copy at the same step with its own noise stream, for a counterfactual rollout. With
+    /// <paramref name="redrawSchedule"/> the copy also draws the rest of its lapse schedule afresh from
+    /// <paramref name="noiseSeed"/>, conditioned on the past (see <see cref="RedrawFuture"/>): all of the policy's
+    /// future randomness is then the copy's own. Without it the copy keeps this episode's schedule, and so knows
+    /// whether and when a lapse starts or a running one ends.
+    /// </summary>
+    public PerturbedExpertPolicy Fork(IExpert expert, int noiseSeed, bool redrawSchedule = false)
     {
         var p = new PerturbedExpertPolicy(expert, _o, _maxSteps)
         {
@@ -148,11 +186,13 @@ public sealed class PerturbedExpertPolicy
             _step = _step,
             _lastGrip = _lastGrip,
             _dx = _dx, _dy = _dy, _dz = _dz,
+            _forcedLapse = _forcedLapse,
             Kind = Kind,
             LapseStart = LapseStart,
             LapseEnd = LapseEnd,
             NoiseStd = NoiseStd,
         };
+        if (redrawSchedule) p.RedrawFuture(new Random(unchecked(noiseSeed * 31 + 977)));
         return p;
     }
 

@@ -21,6 +21,15 @@ public sealed class TriggerEvalOptions
     [Range(1, 101)]
     public int LabelRollouts { get; set; } = 5;
 
+    /// <summary>
+    /// Whether each counterfactual rollout draws the base policy's remaining lapse schedule afresh, given what has
+    /// happened so far (whether and when a lapse starts, whether a running one is permanent and when it ends), as it
+    /// draws its action noise afresh. Default true. false keeps the episode's own schedule (the earlier labels): a label
+    /// then knows whether a running lapse ends within H steps, which nothing observed up to step t can tell, and an
+    /// event's start or end is decided by the episode's dice rather than by the state (docs/critic.md).
+    /// </summary>
+    public bool RedrawLapseSchedule { get; set; } = true;
+
     /// <summary>Label runs separated by at most this many unlabelled steps are one event. Default 2.</summary>
     [Range(0, 1000)]
     public int MergeGap { get; set; } = 2;

@@ -76,6 +76,49 @@ public class CounterfactualLabelerTests
     }
 
     [Fact]
+    public void NeedsIntervention_DuringLapse_KnowsItsEndOnlyWhenKeepingTheSchedule()
+    {
+        // A temporary freeze-like lapse (Freeze or Release: a₀ = 0) with 3 steps left; after it the policy gains ≈ 0.009
+        // per step, so 2 free steps of the 10 already improve Φ by > 0.01. Keeping the episode's schedule every rollout
+        // knows the lapse ends in 3 steps: never "needed". Redrawing it given that it has run e steps, a rollout is
+        // "needed" when the lapse is permanent or has ≥ 9 steps left.
+        var options = new PerturbedExpertOptions { ActionNoise = 0.25 };
+        var policy = new PerturbedExpertPolicy(new ConstantExpert(1f), options, 1000);
+        var seed = 0;
+        for (; ; seed++)
+        {
+            policy.Reset(seed);
+            if (policy.Kind is LapseKind.Freeze or LapseKind.Release && policy.LapseEnd != int.MaxValue) break;
+        }
+        var a = new float[4];
+        var obs = new Observation { Proprio = [0.5f] };
+        while (policy.Step < policy.LapseEnd - 3) policy.Act(obs, a);
+        var elapsed = policy.Step - policy.LapseStart;
+        int running = 0, long9 = 0;
+        for (var d = options.LapseMinSteps; d <= options.LapseMaxSteps; d++)
+            if (d > elapsed) { running++; if (d - elapsed >= 9) long9++; }
+        var temporary = 1.0 / (options.LapseMaxSteps - options.LapseMinSteps + 1);
+        var expected = (options.PermanentLapseFraction + (1 - options.PermanentLapseFraction) * temporary * long9)
+                       / (options.PermanentLapseFraction + (1 - options.PermanentLapseFraction) * temporary * running);
+
+        double Rate(bool redraw)
+        {
+            using var env = new LineEnv();
+            using var rollout = new LineEnv();
+            var labeler = new CounterfactualLabeler(rollout, () => new ConstantExpert(1f), horizon: 10, minImprovement: 0.01, rollouts: 1, redrawSchedule: redraw);
+            var (o, info) = env.Reset(0);
+            const int n = 2000;
+            var needed = 0;
+            for (var i = 0; i < n; i++)
+                if (labeler.NeedsIntervention(env, policy, o, info.Progress, noiseSeed: 5000 + i)) needed++;
+            return (double)needed / n;
+        }
+
+        Assert.Equal(0.0, Rate(redraw: false));
+        Assert.InRange(Rate(redraw: true), expected - 0.05, expected + 0.05);
+    }
+
+    [Fact]
     public void Constructor_NoRollouts_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new CounterfactualLabeler(new LineEnv(), () => new ConstantExpert(0f), 10, 0.01, rollouts: 0));
 }
