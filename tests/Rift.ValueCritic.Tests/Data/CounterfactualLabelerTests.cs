@@ -35,18 +35,6 @@ public class CounterfactualLabelerTests
         public void Dispose() { }
     }
 
-    /// <summary>Always commands a₀ = <paramref name="speed"/>.</summary>
-    private sealed class ConstantExpert(float speed) : IExpert
-    {
-        public void Reset() { }
-
-        public void Act(Observation observation, Span<float> action)
-        {
-            action.Clear();
-            action[0] = speed;
-        }
-    }
-
     private static double NeededRate(int rollouts, float speed)
     {
         using var env = new LineEnv();

@@ -5,12 +5,6 @@ namespace Rift.ValueCritic.Tests.Data;
 
 public class PerturbedExpertOptionsTests
 {
-    private sealed class StillExpert : IExpert
-    {
-        public void Reset() { }
-        public void Act(Observation observation, Span<float> action) => action.Clear();
-    }
-
     [Fact]
     public void ForTask_Unset_UsesTaskLevelAndSetValueWins()
     {
@@ -36,7 +30,7 @@ public class PerturbedExpertOptionsTests
     [Fact]
     public void Constructor_UnresolvedNoise_ThrowsNamingForTask()
     {
-        var e = Assert.Throws<ArgumentException>(() => new PerturbedExpertPolicy(new StillExpert(), new PerturbedExpertOptions(), 10));
+        var e = Assert.Throws<ArgumentException>(() => new PerturbedExpertPolicy(new ConstantExpert(0f), new PerturbedExpertOptions(), 10));
         Assert.Contains("ForTask", e.Message);
     }
 }

@@ -7,18 +7,11 @@ public class PerturbedExpertPolicyTests
 {
     private const int MaxSteps = 80; // lapses start at steps 1..19 (2–25% of 80), temporary ones last 4–20 steps
 
-    private sealed class StillExpert : IExpert
-    {
-        public void Reset() { }
-
-        public void Act(Observation observation, Span<float> action) => action.Clear();
-    }
-
     private static readonly Observation Obs = new() { Proprio = [0f] };
 
     private static PerturbedExpertPolicy Policy(int seed, int steps)
     {
-        var p = new PerturbedExpertPolicy(new StillExpert(), new PerturbedExpertOptions { ActionNoise = 0.25 }, MaxSteps);
+        var p = new PerturbedExpertPolicy(new ConstantExpert(0f), new PerturbedExpertOptions { ActionNoise = 0.25 }, MaxSteps);
         p.Reset(seed);
         var a = new float[4];
         for (var t = 0; t < steps; t++) p.Act(Obs, a);
@@ -52,7 +45,7 @@ public class PerturbedExpertPolicyTests
         var p = Policy(7, 15);
         for (var i = 0; i < 20; i++)
         {
-            var f = p.Fork(new StillExpert(), noiseSeed: i);
+            var f = p.Fork(new ConstantExpert(0f), noiseSeed: i);
             Assert.Equal((p.Kind, p.LapseStart, p.LapseEnd, p.Step), (f.Kind, f.LapseStart, f.LapseEnd, f.Step));
         }
     }
@@ -69,7 +62,7 @@ public class PerturbedExpertPolicyTests
         int permanent = 0, minEnd = int.MaxValue, maxEnd = 0;
         for (var i = 0; i < n; i++)
         {
-            var f = p.Fork(new StillExpert(), noiseSeed: i, redrawSchedule: true);
+            var f = p.Fork(new ConstantExpert(0f), noiseSeed: i, redrawSchedule: true);
             Assert.Equal((LapseKind.Drift, 7, 12), (f.Kind, f.LapseStart, f.Step));
             Assert.True(f.InLapse);
             if (f.LapseEnd == int.MaxValue) { permanent++; continue; }
@@ -90,7 +83,7 @@ public class PerturbedExpertPolicyTests
         var none = 0;
         for (var i = 0; i < n; i++)
         {
-            var f = p.Fork(new StillExpert(), noiseSeed: i, redrawSchedule: true);
+            var f = p.Fork(new ConstantExpert(0f), noiseSeed: i, redrawSchedule: true);
             if (f.Kind == LapseKind.None) { none++; continue; }
             Assert.InRange(f.LapseStart, 10, 19);
             Assert.True(f.LapseEnd > f.LapseStart);
@@ -104,7 +97,7 @@ public class PerturbedExpertPolicyTests
         var p = Policy(7, 20); // Release at 13..17, over by step 18
         for (var i = 0; i < 20; i++)
         {
-            var f = p.Fork(new StillExpert(), noiseSeed: i, redrawSchedule: true);
+            var f = p.Fork(new ConstantExpert(0f), noiseSeed: i, redrawSchedule: true);
             Assert.Equal((LapseKind.Release, 13, 18), (f.Kind, f.LapseStart, f.LapseEnd));
         }
     }
@@ -112,11 +105,11 @@ public class PerturbedExpertPolicyTests
     [Fact]
     public void Fork_RedrawForcedLapse_StaysPermanent()
     {
-        var p = new PerturbedExpertPolicy(new StillExpert(), new PerturbedExpertOptions { ActionNoise = 0.25 }, MaxSteps);
+        var p = new PerturbedExpertPolicy(new ConstantExpert(0f), new PerturbedExpertOptions { ActionNoise = 0.25 }, MaxSteps);
         p.Reset(0, forceLapse: true);
         var a = new float[4];
         for (var t = 0; t < p.LapseStart + 2; t++) p.Act(Obs, a);
         for (var i = 0; i < 50; i++)
-            Assert.Equal(int.MaxValue, p.Fork(new StillExpert(), noiseSeed: i, redrawSchedule: true).LapseEnd);
+            Assert.Equal(int.MaxValue, p.Fork(new ConstantExpert(0f), noiseSeed: i, redrawSchedule: true).LapseEnd);
     }
 }
