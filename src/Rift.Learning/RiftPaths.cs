@@ -15,6 +15,30 @@ public static class RiftPaths
 
     public static string Runs => Path.Combine(Root, "runs");
 
+    /// <summary>
+    /// Creates and returns a new run folder <c>{parent}/{name}__{utc}</c> (<c>…_2</c>, <c>…_3</c>, … when runs started
+    /// in the same second): two commands started together never share a folder. Ownership is claimed by creating
+    /// <c>.run</c> inside it exclusively.
+    /// </summary>
+    public static string NewRunDirectory(string parent, string name)
+    {
+        var stem = Path.Combine(parent, $"{name}__{DateTime.UtcNow:yyyyMMddTHHmmssZ}");
+        for (var k = 1; ; k++)
+        {
+            var dir = k == 1 ? stem : $"{stem}_{k}";
+            Directory.CreateDirectory(dir);
+            try
+            {
+                using (new FileStream(Path.Combine(dir, ".run"), FileMode.CreateNew)) { }
+                return dir;
+            }
+            catch (IOException) when (File.Exists(Path.Combine(dir, ".run")))
+            {
+                // taken by another run
+            }
+        }
+    }
+
     private static string FindRoot()
     {
         var env = Environment.GetEnvironmentVariable("RIFT_HOME");

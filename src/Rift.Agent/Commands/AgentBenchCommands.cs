@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Rift.Agent.Bench;
 using Rift.Agent.Cli;
 using Rift.Agent.Online;
+using Rift.Learning;
 using Spectre.Console;
 
 namespace Rift.Agent.Commands;
@@ -39,7 +40,7 @@ public sealed class AgentBenchCommands : ICommandProvider
         {
             throw new RiftUserException(e.Message);
         }
-        var dir = Path.Combine(settings.Online.RunsDirectory, $"bench-agent__{profile.Name}__{DateTime.UtcNow:yyyyMMddTHHmmssZ}");
+        var dir = RiftPaths.NewRunDirectory(settings.Online.RunsDirectory, $"bench-agent__{profile.Name}");
         var command = "./rift bench agent --profile " + profile.Name + string.Concat(RiftHost.CommandLineOverrides.Select(kv => $" --{kv.Key}={kv.Value}"));
         AnsiConsole.MarkupLine($"[bold]Rift agent benchmark[/] — {profile.Name}: {string.Join(", ", profile.Tasks)} × seeds {string.Join(",", profile.Seeds)} × {conditions.Count} conditions, {profile.Episodes} episodes each");
 
