@@ -106,7 +106,7 @@ public sealed class CriticCommands : ICommandProvider
             var settings = CriticSettings.From(host, t);
             var n = CommonOptions.PositiveValue(parse, episodes);
             var count = CommonOptions.PositiveValue(parse, seeds);
-            var dir = Path.Combine(RiftPaths.Runs, $"bench-trigger__{t}__{DateTime.UtcNow:yyyyMMddTHHmmssZ}");
+            var dir = RiftPaths.NewRunDirectory(RiftPaths.Runs, $"bench-trigger__{t}");
             var perSeed = new List<Dictionary<string, double>>();
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn()).Start(ctx =>
             {
@@ -115,7 +115,7 @@ public sealed class CriticCommands : ICommandProvider
                 {
                     var modelDir = Path.Combine(dir, $"seed{s}");
                     Directory.CreateDirectory(modelDir);
-                    TrainCritic(t, s, settings, modelDir, ctx);
+                    JsonMetrics.Write(Path.Combine(modelDir, "train.json"), TrainCritic(t, s, settings, modelDir, ctx));
                     var m = EvalTrigger(t, s, n, settings, modelDir, ctx);
                     JsonMetrics.Write(Path.Combine(modelDir, "eval.json"), m);
                     perSeed.Add(m);
@@ -249,14 +249,23 @@ public sealed class CriticCommands : ICommandProvider
 
     // ------------------------------------------------------------------ shared data collection
 
+    /// <summary>Episodes per labelled cache entry: a larger set is cached in parts, and reuses the entries of a smaller one.</summary>
+    private const int LabelledCacheChunk = 600;
+
     /// <summary>Labelled base-policy episodes with embeddings (seeds seed0, seed0+1, …).</summary>
     private static List<RolloutEpisode> LabelledEpisodes(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
         IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null)
     {
-        var key = new List<object?> { task, "labelled", seed0, count, baseOpts, FrameOptions(sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task) };
-        if (eval.RedrawLapseSchedule) key.Add("redraw-lapse-schedule"); // labels that keep the episode's schedule keep their earlier keys
-        return EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(key.ToArray()),
-            () => CollectLabelled(task, sim, baseOpts, eval, encoder, count, seed0, onEpisode));
+        var list = new List<RolloutEpisode>(count);
+        for (var first = 0; first < count; first += LabelledCacheChunk)
+        {
+            var (s0, n) = (seed0 + first, Math.Min(LabelledCacheChunk, count - first));
+            var key = new List<object?> { task, "labelled", s0, n, baseOpts, FrameOptions(sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task) };
+            if (eval.RedrawLapseSchedule) key.Add("redraw-lapse-schedule"); // labels that keep the episode's schedule keep their earlier keys
+            list.AddRange(EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(key.ToArray()),
+                () => CollectLabelled(task, sim, baseOpts, eval, encoder, n, s0, onEpisode)));
+        }
+        return list;
     }
 
     /// <summary>Episode cache folder (null when disabled; see <see cref="EpisodeCacheOptions"/>).</summary>
@@ -424,7 +433,22 @@ public sealed class CriticCommands : ICommandProvider
             fc = new FailureClassifier(critic.EmbeddingSize, seed: s);
             fc.Train(fitEps.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), fitEps.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
             heads.Increment(1);
-            var fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
+            List<Stream> fitStreams;
+            if (co.GainLabelSteps > 0)
+            {
+                // G fine-tuned on the labels; the trigger head is fitted on out-of-fold G (each half scored by the G
+                // fitted on the other half), the saved critic's G on all fitting episodes.
+                var fitG = ctx.AddTask("gain head on labels", maxValue: 3 * co.GainLabelSteps);
+                var half = fitEps.Count / 2;
+                var (first, second) = (fitEps.Take(half).ToList(), fitEps.Skip(half).ToList());
+                var onSecond = CriticTrainer.FitGainToLabels(critic, co, second, co.GainLabelSteps, s, () => fitG.Increment(1));
+                var onFirst = CriticTrainer.FitGainToLabels(critic, co, first, co.GainLabelSteps, s + 1, () => fitG.Increment(1));
+                fitStreams = [.. first.Select(e => Streams(e, onSecond, fc)), .. second.Select(e => Streams(e, onFirst, fc))];
+                critic = CriticTrainer.FitGainToLabels(critic, co, fitEps, co.GainLabelSteps, s + 2, () => fitG.Increment(1));
+            }
+            else fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
+            // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
+            if (nFit < trig.Count) metrics["critic/gain_label_loss_validation"] = CriticTrainer.GainLoss(critic, CriticTrainer.LabelSamples(trig.Skip(nFit).ToList(), critic));
             var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
             head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
             head.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), fitLabels, lo);
@@ -505,9 +529,10 @@ public sealed class CriticCommands : ICommandProvider
             ? "- Proxy value: oracle progress Φ(s_t), 1 at success (training target only; never an input)"
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
+        if (co.GainLabelSteps > 0)
+            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against 1[not needed]): G ≈ P(a majority of the base policy's rollouts improve); the trigger head is fitted on out-of-fold G (two halves, each scored by the G fitted on the other)");
         sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
-        var defaults = new CriticOptions();
-        var flags = co.LatentNoise != defaults.LatentNoise ? string.Create(inv, $" --Critic:LatentNoise={co.LatentNoise}") : "";
+        var flags = string.Concat(RiftHost.CommandLineOverrides.Select(kv => $" --{kv.Key}={kv.Value}"));
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");
         sb.AppendLine("- Load: `FutureValueCritic.Load(FutureValueCritic.DefaultPath(task))`, `LearnedRiskTrigger.Load(\"models/critic/{task}.trigger.safetensors\")`");
         sb.AppendLine();
@@ -526,14 +551,15 @@ public sealed class CriticCommands : ICommandProvider
         var episodes = CommonOptions.Episodes(40);
         var json = CommonOptions.Json();
         var dumpOpt = new Option<string?>("--dump") { Description = "Write per-step streams (progress, label, Q, gain, V0, p_fail, firings) as CSV to PATH." };
-        var cmd = new Command("trigger", "Evaluate the learned trigger and its baselines on held-out base-policy episodes against counterfactual labels.") { task, seed, episodes, json, dumpOpt };
+        var modelsOpt = new Option<string?>("--models") { Description = "Folder holding the critic, trigger and classifier weights (default models/critic; e.g. a `bench trigger` seed folder)." };
+        var cmd = new Command("trigger", "Evaluate the learned trigger and its baselines on held-out base-policy episodes against counterfactual labels.") { task, seed, episodes, json, dumpOpt, modelsOpt };
         cmd.SetAction(parse =>
         {
             using var host = RiftHost.Build();
             var t = CommonOptions.TaskValue(parse, task);
             var settings = CriticSettings.From(host, t);
             var n = CommonOptions.PositiveValue(parse, episodes);
-            var modelDir = Path.Combine(RiftPaths.Models, "critic");
+            var modelDir = parse.GetValue(modelsOpt) ?? Path.Combine(RiftPaths.Models, "critic");
             var metrics = new Dictionary<string, double>();
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
@@ -584,7 +610,7 @@ public sealed class CriticCommands : ICommandProvider
         metrics["critic/q_loss"] = CriticTrainer.QLoss(critic, CriticTrainer.Samples(eps, critic));
         var primary = eo.NewScoring();
         foreach (var x in streams) primary.Add(x.Labels, learned.Firings(x.Q, x.Gain, x.V0));
-        if (dump is not null) DumpStreams(dump, eps, streams, learned, new RiskTrigger(ro));
+        if (dump is not null) DumpStreams(dump, eps, streams, learned, learnedNf, new RiskTrigger(ro));
         metrics["trigger/f1"] = primary.F1;
         metrics["trigger/precision"] = primary.Precision;
         metrics["trigger/recall"] = primary.Recall;
@@ -619,17 +645,18 @@ public sealed class CriticCommands : ICommandProvider
         timing.Increment(1);
     }
 
-    private static void DumpStreams(string path, List<RolloutEpisode> eps, List<Stream> streams, LearnedRiskTrigger learned, RiskTrigger rules)
+    private static void DumpStreams(string path, List<RolloutEpisode> eps, List<Stream> streams, LearnedRiskTrigger learned, LearnedRiskTrigger noFuture, RiskTrigger rules)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("episode,seed,success,t,progress,label,q,gain,v0,p_fail,fired_learned,fired_rules\n");
+        var sb = new StringBuilder("episode,seed,success,t,progress,label,q,gain,v0,p_fail,fired_learned,fired_no_future,fired_rules\n");
         for (var e = 0; e < eps.Count; e++)
         {
             var x = streams[e];
             var fl = learned.Firings(x.Q, x.Gain, x.V0).ToHashSet();
+            var fn = TriggerEvaluation.Firings(noFuture, x.V0).ToHashSet();
             var fr = TriggerEvaluation.Firings(rules, x.Q).ToHashSet();
             for (var t = 0; t < x.Q.Length; t++)
-                sb.AppendLine(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3},{(fl.Contains(t) ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
+                sb.AppendLine(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3},{(fl.Contains(t) ? 1 : 0)},{(fn.Contains(t) ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
         }
         File.WriteAllText(path, sb.ToString());
     }

@@ -24,12 +24,16 @@ public sealed class CriticTrainer
     private readonly Tensor _z, _a, _zf, _v, _vf, _gain, _gainW, _noise, _noiseF;
     private readonly Tensor? _aPrev;
     private readonly Rng _rng;
+    private readonly bool _gainOnly;
 
-    public CriticTrainer(FutureValueCritic critic, CriticOptions options, int seed = 0)
+    /// <param name="gainHeadOnly">Train the gain head G alone, on the samples' gain targets (the predictor and the value
+    /// heads are left as they are); see <see cref="FitGainToLabels"/>.</param>
+    public CriticTrainer(FutureValueCritic critic, CriticOptions options, int seed = 0, bool gainHeadOnly = false)
     {
         _c = critic ?? throw new ArgumentNullException(nameof(critic));
         _o = options ?? throw new ArgumentNullException(nameof(options));
-        _opt = new Adam(critic.Parameters.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
+        _gainOnly = gainHeadOnly;
+        _opt = new Adam(gainHeadOnly ? critic.G.Parameters() : critic.Parameters.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
         _rng = new Rng(seed);
         int b = options.BatchSize, d = critic.EmbeddingSize;
         _z = new Tensor([b, d]);
@@ -94,6 +98,45 @@ public sealed class CriticTrainer
     }
 
     /// <summary>
+    /// Samples of counterfactually labelled episodes whose gain target is the label's answer: 1 where a majority of the
+    /// base policy's rollouts improve (not "intervention needed"), 0 where they do not; every step has weight 1.
+    /// </summary>
+    public static List<CriticSample> LabelSamples(IReadOnlyList<RolloutEpisode> labelled, FutureValueCritic critic)
+    {
+        ArgumentNullException.ThrowIfNull(labelled);
+        var samples = Samples(labelled, critic);
+        var i = 0;
+        foreach (var ep in labelled)
+        {
+            if (ep.Labels.Count != ep.Steps) throw new ArgumentException($"Episode (seed {ep.Seed}) has {ep.Labels.Count} labels for {ep.Steps} steps; label it first.", nameof(labelled));
+            foreach (var needed in ep.Labels) { samples[i] = samples[i] with { Gain = needed ? 0f : 1f, GainWeight = 1f }; i++; }
+        }
+        return samples;
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="critic"/> whose gain head G is fine-tuned for <paramref name="steps"/> Adam steps on the
+    /// counterfactual labels of <paramref name="labelled"/> (<see cref="LabelSamples"/>, squared error as for
+    /// <see cref="GainTarget.Improves"/>); the predictor and the value heads are unchanged. G then estimates the label's
+    /// own odds, P(a majority of the base policy's rollouts improve | ẑ, z_t, actions), instead of one realised outcome.
+    /// </summary>
+    public static FutureValueCritic FitGainToLabels(FutureValueCritic critic, CriticOptions options, IReadOnlyList<RolloutEpisode> labelled, int steps, int seed,
+        Action? onStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(critic);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        var copy = critic.Clone();
+        var samples = LabelSamples(labelled, copy);
+        var trainer = new CriticTrainer(copy, options, seed, gainHeadOnly: true);
+        for (var i = 0; i < steps; i++)
+        {
+            trainer.Update(samples);
+            onStep?.Invoke();
+        }
+        return copy;
+    }
+
+    /// <summary>
     /// The training loss on one batch. Returns (total, latent-prediction, value) losses as graph scalars.
     /// The target n(z_{t+k}) goes through <see cref="Graph.Detach"/>: no gradient reaches the target embedding
     /// (UniIntervene: stop-gradient on the frozen encoder's future latent).
@@ -119,24 +162,31 @@ public sealed class CriticTrainer
 
         // Gain head on [predicted future, current latent, a_t, a_{t−h+1..t−1}] against v_{t+H_g} − v_t. Only on the predicted ẑ: at run
         // time G never sees a real future latent, and training it on one made it lean on detail the predictor cannot give.
-        if (gain is not null)
-        {
-            var znSg = g.Detach(zn);
-            Tensor Weighted(Tensor pred)
-            {
-                var se = g.Square(g.Sub(pred, gain));
-                return g.Mean(gainWeight is null ? se : g.Mul(se, gainWeight));
-            }
-            if ((previousActions is null) != (_c.ActionHistory == 1))
-                throw new ArgumentException($"The gain head sees {_c.ActionHistory} actions: pass the previous ones exactly when Critic:ActionHistory > 1.", nameof(previousActions));
-            var gIn = previousActions is null ? g.Concat(zHatSg, znSg, action) : g.Concat(zHatSg, znSg, action, previousActions);
-            lV = g.Add(lV, Weighted(_c.G.Forward(g, gIn)));
-        }
+        if (gain is not null) lV = g.Add(lV, GainLoss(g, zHatSg, g.Detach(zn), action, gain, gainWeight, previousActions));
         var total = g.Add(lPred, g.Scale(lV, (float)_o.ValueLossWeight));
         return (total, lPred, lV);
     }
 
-    /// <summary>One Adam step on a random minibatch; returns (prediction loss, value loss).</summary>
+    /// <summary>The gain head's weighted squared error on [sg(ẑ), sg(n(z)), a_t, previous actions].</summary>
+    private Tensor GainLoss(Graph g, Tensor zHatSg, Tensor znSg, Tensor action, Tensor gain, Tensor? gainWeight, Tensor? previousActions)
+    {
+        if ((previousActions is null) != (_c.ActionHistory == 1))
+            throw new ArgumentException($"The gain head sees {_c.ActionHistory} actions: pass the previous ones exactly when Critic:ActionHistory > 1.", nameof(previousActions));
+        var gIn = previousActions is null ? g.Concat(zHatSg, znSg, action) : g.Concat(zHatSg, znSg, action, previousActions);
+        var se = g.Square(g.Sub(_c.G.Forward(g, gIn), gain));
+        return g.Mean(gainWeight is null ? se : g.Mul(se, gainWeight));
+    }
+
+    /// <summary>The gain head's loss alone, for <c>gainHeadOnly</c> training: the predictor runs forward only.</summary>
+    private Tensor GainOnlyLoss(Graph g, Tensor z, Tensor action, Tensor? noise, Tensor gain, Tensor gainWeight, Tensor? previousActions)
+    {
+        var zClean = g.LayerNorm(z, null, null);
+        var zn = g.Detach(noise is null ? zClean : g.Add(zClean, noise));
+        var zHat = g.Detach(g.Add(zn, _c.Predictor.Forward(g, g.Concat(zn, action))));
+        return GainLoss(g, zHat, zn, action, gain, gainWeight, previousActions);
+    }
+
+    /// <summary>One Adam step on a random minibatch; returns (prediction loss, value loss), or (0, gain loss) when training the gain head alone.</summary>
     public (float Prediction, float Value) Update(IReadOnlyList<CriticSample> samples)
     {
         if (samples.Count == 0) throw new ArgumentException("No critic training samples.", nameof(samples));
@@ -165,6 +215,14 @@ public sealed class CriticTrainer
             _rng.FillNormal(_noiseF.Span, 0f, sigma);
         }
         _g.Reset();
+        if (_gainOnly)
+        {
+            var lG = GainOnlyLoss(_g, _z, _a, sigma > 0 ? _noise : null, _gain, _gainW, _aPrev);
+            _opt.ZeroGrad();
+            _g.Backward(lG);
+            _opt.Step();
+            return (0f, lG.Item());
+        }
         var (total, lPred, lV) = sigma > 0 ? Loss(_g, _z, _a, _zf, _v, _vf, _noise, _noiseF, _gain, _gainW, _aPrev)
             : Loss(_g, _z, _a, _zf, _v, _vf, gain: _gain, gainWeight: _gainW, previousActions: _aPrev);
         _opt.ZeroGrad();

@@ -6,7 +6,7 @@ namespace Rift.ValueCritic.Tests.Critic;
 
 public class FutureValueCriticTests
 {
-    private static readonly CriticOptions Small = new() { PredictorHidden = 16, ValueHidden = 8, BatchSize = 4, Steps = 10 };
+    private static readonly CriticOptions Small = new() { PredictorHidden = 16, ValueHidden = 8, BatchSize = 4, Steps = 10, ActionHistory = 4 };
 
     [Fact]
     public void Loss_TargetEmbedding_ReceivesNoGradient()
@@ -191,6 +191,50 @@ public class FutureValueCriticTests
         Assert.True(CriticTrainer.GainLoss(critic, samples) < 0.002, $"gain loss {CriticTrainer.GainLoss(critic, samples)}");
         var z0 = rng.Normal([6]).ToArray();
         Assert.True(critic.EvaluateWithGain(z0, [0.8f, 0.1f]).Gain > critic.EvaluateWithGain(z0, [0f, 0f]).Gain + 0.15f);
+    }
+
+    [Fact]
+    public void FitGainToLabels_LearnsTheLabelOdds_OnACopy()
+    {
+        // Labelled episodes where "intervention needed" has odds 0.8 while the robot is held still and 0.1 while it
+        // moves (z is noise): G fitted on the labels must estimate P(not needed) = 0.2 and 0.9, in a copy whose
+        // predictor and value heads are the original's, and the original must be untouched.
+        var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, LearningRate = 3e-3, LatentNoise = 0, ActionHistory = 2 };
+        var critic = new FutureValueCritic(6, 2, o, seed: 2);
+        var before = critic.Parameters.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.Span.ToArray());
+        var rng = new Rng(8);
+        var episodes = new List<RolloutEpisode>();
+        for (var e = 0; e < 40; e++)
+        {
+            var ep = new RolloutEpisode { Kind = RolloutKind.Base, Seed = e };
+            var moving = e % 2 == 0;
+            for (var t = 0; t <= 20; t++)
+            {
+                ep.Embeddings.Add(rng.Normal([6]).ToArray());
+                ep.Progress.Add(0.5);
+                if (t == 20) break;
+                ep.Actions.Add(moving ? [0.8f, 0.1f] : [0f, 0f]);
+                ep.Labels.Add(rng.NextDouble() < (moving ? 0.1 : 0.8));
+            }
+            episodes.Add(ep);
+        }
+        var fitted = CriticTrainer.FitGainToLabels(critic, o, episodes, steps: 400, seed: 3);
+
+        // Mean over fresh latents: the odds depend on the actions only.
+        var zs = Enumerable.Range(0, 200).Select(_ => rng.Normal([6]).ToArray()).ToList();
+        var moveGain = zs.Average(z => fitted.EvaluateWithGain(z, [0.8f, 0.1f], [0.8f, 0.1f]).Gain);
+        var stillGain = zs.Average(z => fitted.EvaluateWithGain(z, [0f, 0f], [0f, 0f]).Gain);
+        Assert.InRange(moveGain, 0.82, 0.98);
+        Assert.InRange(stillGain, 0.12, 0.28);
+        var z = zs[0];
+        foreach (var (name, t) in critic.Parameters.NamedParameters()) Assert.Equal(before[name], t.Span.ToArray());
+        foreach (var (name, t) in fitted.Parameters.NamedParameters())
+            if (!name.StartsWith("g.", StringComparison.Ordinal)) Assert.Equal(before[name], t.Span.ToArray());
+        Assert.Equal(critic.Evaluate(z, [0.8f, 0.1f]), fitted.Evaluate(z, [0.8f, 0.1f]));
+
+        episodes[0].Labels.RemoveAt(0);
+        var ex = Assert.Throws<ArgumentException>(() => CriticTrainer.LabelSamples(episodes, critic));
+        Assert.Contains("19 labels for 20 steps", ex.Message);
     }
 
     [Fact]
