@@ -436,15 +436,19 @@ public sealed class CriticCommands : ICommandProvider
             List<Stream> fitStreams;
             if (co.GainLabelSteps > 0)
             {
-                // G fine-tuned on the labels; the trigger head is fitted on out-of-fold G (each half scored by the G
-                // fitted on the other half), the saved critic's G on all fitting episodes.
-                var fitG = ctx.AddTask("gain head on labels", maxValue: 3 * co.GainLabelSteps);
-                var half = fitEps.Count / 2;
-                var (first, second) = (fitEps.Take(half).ToList(), fitEps.Skip(half).ToList());
-                var onSecond = CriticTrainer.FitGainToLabels(critic, co, second, co.GainLabelSteps, s, () => fitG.Increment(1));
-                var onFirst = CriticTrainer.FitGainToLabels(critic, co, first, co.GainLabelSteps, s + 1, () => fitG.Increment(1));
-                fitStreams = [.. first.Select(e => Streams(e, onSecond, fc)), .. second.Select(e => Streams(e, onFirst, fc))];
-                critic = CriticTrainer.FitGainToLabels(critic, co, fitEps, co.GainLabelSteps, s + 2, () => fitG.Increment(1));
+                // G fine-tuned on the labels; the trigger head is fitted on out-of-fold G (each fold scored by the G
+                // fitted on the other folds), the saved critic's G on all fitting episodes.
+                var folds = Math.Min(co.GainLabelFolds, fitEps.Count);
+                var fitG = ctx.AddTask("gain head on labels", maxValue: (folds + 1) * co.GainLabelSteps);
+                fitStreams = [];
+                for (var k = 0; k < folds; k++)
+                {
+                    var (from, to) = (k * fitEps.Count / folds, (k + 1) * fitEps.Count / folds);
+                    var others = fitEps.Take(from).Concat(fitEps.Skip(to)).ToList();
+                    var outOfFold = CriticTrainer.FitGainToLabels(critic, co, others, co.GainLabelSteps, s + k, () => fitG.Increment(1));
+                    fitStreams.AddRange(fitEps.Skip(from).Take(to - from).Select(e => Streams(e, outOfFold, fc)));
+                }
+                critic = CriticTrainer.FitGainToLabels(critic, co, fitEps, co.GainLabelSteps, s + folds, () => fitG.Increment(1));
             }
             else fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
             // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
@@ -530,7 +534,7 @@ public sealed class CriticCommands : ICommandProvider
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
         if (co.GainLabelSteps > 0)
-            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against 1[not needed]): G ≈ P(a majority of the base policy's rollouts improve); the trigger head is fitted on out-of-fold G (two halves, each scored by the G fitted on the other)");
+            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against 1[not needed]): G ≈ P(a majority of the base policy's rollouts improve); the trigger head is fitted on out-of-fold G ({co.GainLabelFolds} folds, each scored by the G fitted on the others)");
         sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
         var flags = string.Concat(RiftHost.CommandLineOverrides.Select(kv => $" --{kv.Key}={kv.Value}"));
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");

@@ -49,6 +49,13 @@ public sealed class CriticOptions
     [Range(0, 1_000_000)]
     public int GainLabelSteps { get; set; } = 2000;
 
+    /// <summary>
+    /// Folds of the cross-fitting behind <see cref="GainLabelSteps"/>: the trigger head reads, on each fold of its fitting
+    /// episodes, the G fine-tuned on the other folds. Default 2.
+    /// </summary>
+    [Range(2, 100)]
+    public int GainLabelFolds { get; set; } = 2;
+
     /// <summary>Width of the predictor's two hidden layers. Default 128.</summary>
     [Range(8, 4096)]
     public int PredictorHidden { get; set; } = 128;
