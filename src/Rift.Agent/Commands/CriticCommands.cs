@@ -262,8 +262,11 @@ public sealed class CriticCommands : ICommandProvider
             var (s0, n) = (seed0 + first, Math.Min(LabelledCacheChunk, count - first));
             var key = new List<object?> { task, "labelled", s0, n, baseOpts, FrameOptions(sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task) };
             if (eval.RedrawLapseSchedule) key.Add("redraw-lapse-schedule"); // labels that keep the episode's schedule keep their earlier keys
-            list.AddRange(EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(key.ToArray()),
-                () => CollectLabelled(task, sim, baseOpts, eval, encoder, n, s0, onEpisode)));
+            var collected = 0;
+            var part = EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(key.ToArray()),
+                () => CollectLabelled(task, sim, baseOpts, eval, encoder, n, s0, () => { collected++; onEpisode(); }));
+            for (var i = collected; i < part.Count; i++) onEpisode(); // a cached part counts as done
+            list.AddRange(part);
         }
         return list;
     }
@@ -402,7 +405,6 @@ public sealed class CriticCommands : ICommandProvider
             collect.Value = n;
             var labelled = ctx.AddTask("labelled episodes (trigger)", maxValue: eo.TriggerEpisodes);
             trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir);
-            labelled.Value = eo.TriggerEpisodes;
 
             // Critic: latent prediction + twin value heads.
             var samples = CriticTrainer.Samples(train, critic);
@@ -607,7 +609,6 @@ public sealed class CriticCommands : ICommandProvider
         var metrics = new Dictionary<string, double>();
         var bar = ctx.AddTask($"held-out episodes {t}", maxValue: n);
         var eps = LabelledEpisodes(t, sim, baseOpts, eo, encoder, n, 5_000_000 + evalSeed * 10_000, () => bar.Increment(1), cacheDir);
-        bar.Value = n;
         var streams = eps.Select(e => Streams(e, critic, fc)).ToList();
         List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
             streams.Select((x, i) => ((IReadOnlyList<float>)pick(x), (IReadOnlyList<bool>)eps[i].Labels)).ToList();
