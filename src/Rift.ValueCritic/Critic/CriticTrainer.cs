@@ -146,11 +146,9 @@ public sealed class CriticTrainer
     {
         ArgumentNullException.ThrowIfNull(g);
         // Latent prediction: ẑ = n(z) + P([n(z), a]) against sg(n(z_{t+k})); inputs optionally noised (regulariser).
-        var zClean = g.LayerNorm(z, null, null);
-        var zn = noise is null ? zClean : g.Add(zClean, noise);
+        var (zn, zHat) = PredictLatent(g, z, action, noise);
         var target = g.Detach(g.LayerNorm(zFuture, null, null));
         var targetIn = noiseFuture is null ? target : g.Add(target, noiseFuture);
-        var zHat = g.Add(zn, _c.Predictor.Forward(g, g.Concat(zn, action)));
         var lPred = g.MseLoss(zHat, target);
 
         // Twin value heads on the predicted and on the real future latent; V₀ on the current latent (ablation).
@@ -177,13 +175,19 @@ public sealed class CriticTrainer
         return g.Mean(gainWeight is null ? se : g.Mul(se, gainWeight));
     }
 
+    /// <summary>n(z) (plus the regularising noise, if any) and the predicted latent ẑ = n(z) + P([n(z), a]).</summary>
+    private (Tensor Zn, Tensor ZHat) PredictLatent(Graph g, Tensor z, Tensor action, Tensor? noise)
+    {
+        var zClean = g.LayerNorm(z, null, null);
+        var zn = noise is null ? zClean : g.Add(zClean, noise);
+        return (zn, g.Add(zn, _c.Predictor.Forward(g, g.Concat(zn, action))));
+    }
+
     /// <summary>The gain head's loss alone, for <c>gainHeadOnly</c> training: the predictor runs forward only.</summary>
     private Tensor GainOnlyLoss(Graph g, Tensor z, Tensor action, Tensor? noise, Tensor gain, Tensor gainWeight, Tensor? previousActions)
     {
-        var zClean = g.LayerNorm(z, null, null);
-        var zn = g.Detach(noise is null ? zClean : g.Add(zClean, noise));
-        var zHat = g.Detach(g.Add(zn, _c.Predictor.Forward(g, g.Concat(zn, action))));
-        return GainLoss(g, zHat, zn, action, gain, gainWeight, previousActions);
+        var (zn, zHat) = PredictLatent(g, z, action, noise);
+        return GainLoss(g, g.Detach(zHat), g.Detach(zn), action, gain, gainWeight, previousActions);
     }
 
     /// <summary>One Adam step on a random minibatch; returns (prediction loss, value loss), or (0, gain loss) when training the gain head alone.</summary>
