@@ -453,8 +453,6 @@ public sealed class CriticCommands : ICommandProvider
                 critic = CriticTrainer.FitGainToLabels(critic, co, fitEps, co.GainLabelSteps, s + folds, () => fitG.Increment(1));
             }
             else fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
-            // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
-            if (nFit < trig.Count) metrics["critic/gain_label_loss_validation"] = CriticTrainer.GainLoss(critic, CriticTrainer.LabelSamples(trig.Skip(nFit).ToList(), critic));
             var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
             head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
             head.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), fitLabels, lo);
@@ -464,6 +462,9 @@ public sealed class CriticCommands : ICommandProvider
             heads.Increment(1);
             var streams = nFit == trig.Count ? fitStreams : trig.Skip(nFit).Select(e => Streams(e, critic, fc)).ToList();
             metrics["trigger/threshold_episodes"] = streams.Count;
+            // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
+            if (nFit < trig.Count)
+                metrics["critic/gain_label_loss_validation"] = streams.SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
             var grid = TriggerEvaluation.Grid(0.05, 0.95, 0.05).ToList();
             List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                 streams.Select(x => ((IReadOnlyList<float>)pick(x), x.Labels)).ToList();
