@@ -254,7 +254,7 @@ public sealed class CriticCommands : ICommandProvider
 
     /// <summary>Labelled base-policy episodes with embeddings (seeds seed0, seed0+1, …).</summary>
     private static List<RolloutEpisode> LabelledEpisodes(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
-        IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null)
+        IFrameEncoder encoder, int count, int seed0, Action onEpisode, string? cacheDir = null, bool odds = false)
     {
         var list = new List<RolloutEpisode>(count);
         for (var first = 0; first < count; first += LabelledCacheChunk)
@@ -262,9 +262,10 @@ public sealed class CriticCommands : ICommandProvider
             var (s0, n) = (seed0 + first, Math.Min(LabelledCacheChunk, count - first));
             var key = new List<object?> { task, "labelled", s0, n, baseOpts, FrameOptions(sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, EncoderBytes(task) };
             if (eval.RedrawLapseSchedule) key.Add("redraw-lapse-schedule"); // labels that keep the episode's schedule keep their earlier keys
+            if (odds) key.Add("label-odds");
             var collected = 0;
             var part = EpisodeCache.GetOrCollect(cacheDir, $"{task}.labelled", EpisodeCache.Key(key.ToArray()),
-                () => CollectLabelled(task, sim, baseOpts, eval, encoder, n, s0, () => { collected++; onEpisode(); }));
+                () => CollectLabelled(task, sim, baseOpts, eval, encoder, n, s0, () => { collected++; onEpisode(); }, odds));
             for (var i = collected; i < part.Count; i++) onEpisode(); // a cached part counts as done
             list.AddRange(part);
         }
@@ -278,12 +279,12 @@ public sealed class CriticCommands : ICommandProvider
     private static byte[] EncoderBytes(string task) => File.ReadAllBytes(ConvFrameEncoder.DefaultPath(task));
 
     private static List<RolloutEpisode> CollectLabelled(string task, SimOptions sim, PerturbedExpertOptions baseOpts, TriggerEvalOptions eval,
-        IFrameEncoder encoder, int count, int seed0, Action onEpisode)
+        IFrameEncoder encoder, int count, int seed0, Action onEpisode, bool odds)
     {
         using var env = SimTasks.Create(task, FrameOptions(sim));
         using var rollout = SimTasks.Create(task, NoFrameOptions(sim));
         var labeler = new CounterfactualLabeler(rollout, () => SimTasks.CreateExpert(task, sim), eval.Horizon, eval.MinImprovement, eval.LabelRollouts, eval.RedrawLapseSchedule);
-        var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(task, sim), baseOpts) { Encoder = encoder, BeforeStep = labeler.Hook() };
+        var collector = new RolloutCollector(env, () => SimTasks.CreateExpert(task, sim), baseOpts) { Encoder = encoder, BeforeStep = labeler.Hook(odds) };
         var list = new List<RolloutEpisode>();
         for (var e = 0; e < count; e++)
         {
@@ -404,7 +405,7 @@ public sealed class CriticCommands : ICommandProvider
             });
             collect.Value = n;
             var labelled = ctx.AddTask("labelled episodes (trigger)", maxValue: eo.TriggerEpisodes);
-            trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir);
+            trig = LabelledEpisodes(t, sim, baseOpts, eo, encoder, eo.TriggerEpisodes, 3_000_000 + s * 10_000, () => labelled.Increment(1), cacheDir, eo.LabelOdds);
 
             // Critic: latent prediction + twin value heads.
             var samples = CriticTrainer.Samples(train, critic);
@@ -537,7 +538,7 @@ public sealed class CriticCommands : ICommandProvider
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
         if (co.GainLabelSteps > 0)
-            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against 1[not needed]): G ≈ P(a majority of the base policy's rollouts improve); the trigger head is fitted on out-of-fold G ({co.GainLabelFolds} folds, each scored by the G fitted on the others)");
+            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against {(eo.LabelOdds ? $"the fraction of the {eo.LabelRollouts} rollouts that improve): G ≈ P(a rollout of the base policy improves)" : "1[not needed]): G ≈ P(a majority of the base policy's rollouts improve)")}; the trigger head is fitted on out-of-fold G ({co.GainLabelFolds} folds, each scored by the G fitted on the others)");
         sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
         var flags = string.Concat(RiftHost.CommandLineOverrides.Select(kv => $" --{kv.Key}={kv.Value}"));
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");

@@ -98,8 +98,9 @@ public sealed class CriticTrainer
     }
 
     /// <summary>
-    /// Samples of counterfactually labelled episodes whose gain target is the label's answer: 1 where a majority of the
-    /// base policy's rollouts improve (not "intervention needed"), 0 where they do not; every step has weight 1.
+    /// Samples of counterfactually labelled episodes whose gain target is the label's answer: the fraction of the base
+    /// policy's rollouts that improve where the episode keeps it (<see cref="RolloutEpisode.LabelOdds"/>), else 1 where
+    /// a majority improve (not "intervention needed") and 0 where they do not; every step has weight 1.
     /// </summary>
     public static List<CriticSample> LabelSamples(IReadOnlyList<RolloutEpisode> labelled, FutureValueCritic critic)
     {
@@ -109,7 +110,10 @@ public sealed class CriticTrainer
         foreach (var ep in labelled)
         {
             if (ep.Labels.Count != ep.Steps) throw new ArgumentException($"Episode (seed {ep.Seed}) has {ep.Labels.Count} labels for {ep.Steps} steps; label it first.", nameof(labelled));
-            foreach (var needed in ep.Labels) { samples[i] = samples[i] with { Gain = needed ? 0f : 1f, GainWeight = 1f }; i++; }
+            if (ep.LabelOdds.Count is var n && n != 0 && n != ep.Steps) throw new ArgumentException($"Episode (seed {ep.Seed}) has {n} label odds for {ep.Steps} steps.", nameof(labelled));
+            var odds = ep.LabelOdds.Count == ep.Steps;
+            for (var t = 0; t < ep.Steps; t++, i++)
+                samples[i] = samples[i] with { Gain = odds ? ep.LabelOdds[t] : ep.Labels[t] ? 0f : 1f, GainWeight = 1f };
         }
         return samples;
     }

@@ -51,6 +51,23 @@ public sealed class CounterfactualLabeler
         return true;
     }
 
+    /// <summary>
+    /// The fraction of all N rollouts from the current step that improve (no early stop at the majority). The rollouts
+    /// are those <see cref="NeedsIntervention"/> runs for the same seed, so the step is "needed" exactly when this
+    /// fraction is not above one half (<see cref="IsNeeded"/>).
+    /// </summary>
+    public float ImprovingFraction(IEnvironment env, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
+    {
+        var state = env.CaptureState();
+        var improved = 0;
+        for (var i = 0; i < Rollouts; i++)
+            if (Improves(state, policy, observation, progress, unchecked(noiseSeed + i * 7_368_787))) improved++;
+        return (float)improved / Rollouts;
+    }
+
+    /// <summary>The label of a step whose rollouts improve with <paramref name="fraction"/>: "needed" unless a majority improve.</summary>
+    public bool IsNeeded(float fraction) => (int)MathF.Round(fraction * Rollouts) < Rollouts / 2 + 1;
+
     private bool Improves(byte[] state, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
     {
         _rolloutEnv.RestoreState(state);
@@ -68,7 +85,21 @@ public sealed class CounterfactualLabeler
         return end > progress + MinImprovement;
     }
 
-    /// <summary>A <see cref="RolloutCollector.BeforeStep"/> hook that appends the label of each base-policy step.</summary>
-    public Action<IEnvironment, PerturbedExpertPolicy, RolloutEpisode, Observation> Hook() => (env, policy, ep, obs) =>
-        ep.Labels.Add(NeedsIntervention(env, policy, obs, ep.Progress[^1], unchecked(ep.Seed * 1_000_003 + ep.Labels.Count)));
+    /// <summary>
+    /// A <see cref="RolloutCollector.BeforeStep"/> hook that appends the label of each base-policy step; with
+    /// <paramref name="odds"/> it runs all N rollouts of every step and also appends their improving fraction to
+    /// <see cref="RolloutEpisode.LabelOdds"/> (the labels are the same; labelling costs more).
+    /// </summary>
+    public Action<IEnvironment, PerturbedExpertPolicy, RolloutEpisode, Observation> Hook(bool odds = false) => (env, policy, ep, obs) =>
+    {
+        var seed = unchecked(ep.Seed * 1_000_003 + ep.Labels.Count);
+        if (!odds)
+        {
+            ep.Labels.Add(NeedsIntervention(env, policy, obs, ep.Progress[^1], seed));
+            return;
+        }
+        var fraction = ImprovingFraction(env, policy, obs, ep.Progress[^1], seed);
+        ep.LabelOdds.Add(fraction);
+        ep.Labels.Add(IsNeeded(fraction));
+    };
 }

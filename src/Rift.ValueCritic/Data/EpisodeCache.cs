@@ -27,7 +27,8 @@ public sealed class EpisodeCacheOptions
 public static class EpisodeCache
 {
     private const int Magic = 0x52455043; // "REPC"
-    private const int Version = 1;
+    private const int Version = 2; // 2 added the label odds; version-1 files (no odds) are still read
+    private const int KeyVersion = 1; // keys of entries whose content is unchanged stay valid across file versions
 
     /// <summary>
     /// A stable key from <paramref name="parts"/>: strings and numbers as invariant text, byte arrays by content,
@@ -36,7 +37,7 @@ public static class EpisodeCache
     public static string Key(params object?[] parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
-        var sb = new StringBuilder("v").Append(Version);
+        var sb = new StringBuilder("v").Append(KeyVersion);
         foreach (var p in parts) sb.Append('|').Append(Describe(p));
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..20].ToLowerInvariant();
     }
@@ -97,6 +98,8 @@ public static class EpisodeCache
             foreach (var p in ep.Progress) w.Write(p);
             w.Write(ep.Labels.Count);
             foreach (var l in ep.Labels) w.Write(l);
+            w.Write(ep.LabelOdds.Count);
+            foreach (var o in ep.LabelOdds) w.Write(o);
         }
     }
 
@@ -106,7 +109,9 @@ public static class EpisodeCache
         try
         {
             using var r = new BinaryReader(File.OpenRead(path));
-            if (r.ReadInt32() != Magic || r.ReadInt32() != Version) throw new InvalidDataException($"{path}: not a Rift episode cache file (or an older version).");
+            if (r.ReadInt32() != Magic) throw new InvalidDataException($"{path}: not a Rift episode cache file.");
+            var version = r.ReadInt32();
+            if (version is < 1 or > Version) throw new InvalidDataException($"{path}: episode cache file version {version}; this build reads 1–{Version}.");
             var n = r.ReadInt32();
             var list = new List<RolloutEpisode>(n);
             for (var e = 0; e < n; e++)
@@ -120,6 +125,8 @@ public static class EpisodeCache
                 for (var i = 0; i < np; i++) ep.Progress.Add(r.ReadDouble());
                 var nl = r.ReadInt32();
                 for (var i = 0; i < nl; i++) ep.Labels.Add(r.ReadBoolean());
+                var no = version >= 2 ? r.ReadInt32() : 0;
+                for (var i = 0; i < no; i++) ep.LabelOdds.Add(r.ReadSingle());
                 list.Add(ep);
             }
             return list;

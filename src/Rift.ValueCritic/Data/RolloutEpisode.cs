@@ -60,6 +60,12 @@ public sealed class RolloutEpisode
     /// <summary>Counterfactual "intervention needed" labels per step 0..T−1 (empty until labelled).</summary>
     public List<bool> Labels { get; } = [];
 
+    /// <summary>
+    /// Per step 0..T−1, the fraction of the N counterfactual rollouts that improved, when the labeller ran all of them
+    /// (<c>TriggerEval:LabelOdds</c>); empty when it stopped as soon as the majority was decided.
+    /// </summary>
+    public List<float> LabelOdds { get; } = [];
+
     public int Steps => Actions.Count;
 
     /// <summary>

@@ -30,6 +30,14 @@ public sealed class TriggerEvalOptions
     /// </summary>
     public bool RedrawLapseSchedule { get; set; } = true;
 
+    /// <summary>
+    /// Whether the trigger episodes of <c>train critic</c> are labelled with all N rollouts of every step, keeping the
+    /// fraction that improves (<see cref="RolloutEpisode.LabelOdds"/>), so that the gain head is fitted on those odds
+    /// rather than on their majority bit. The labels are the same; labelling runs all N rollouts instead of stopping
+    /// at the majority. Evaluation episodes never need the odds. Default false.
+    /// </summary>
+    public bool LabelOdds { get; set; }
+
     /// <summary>Label runs separated by at most this many unlabelled steps are one event. Default 2.</summary>
     [Range(0, 1000)]
     public int MergeGap { get; set; } = 2;

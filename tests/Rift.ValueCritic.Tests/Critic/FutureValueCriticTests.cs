@@ -238,6 +238,30 @@ public class FutureValueCriticTests
     }
 
     [Fact]
+    public void LabelSamples_TargetTheOddsWhereKept_ElseTheMajorityBit()
+    {
+        var critic = new FutureValueCritic(3, 2, Small, seed: 1);
+        RolloutEpisode Episode(int seed, bool[] labels, float[] odds)
+        {
+            var ep = new RolloutEpisode { Kind = RolloutKind.Base, Seed = seed };
+            for (var t = 0; t <= labels.Length; t++) { ep.Embeddings.Add([t, 0f, 1f]); ep.Progress.Add(0.1 * t); }
+            foreach (var l in labels) ep.Actions.Add([0.5f, 0f]);
+            ep.Labels.AddRange(labels);
+            ep.LabelOdds.AddRange(odds);
+            return ep;
+        }
+        var withOdds = Episode(1, [true, false, false], [0.4f, 0.6f, 1f]);
+        var bits = Episode(2, [true, false], []);
+        var samples = CriticTrainer.LabelSamples([withOdds, bits], critic);
+        Assert.Equal([0.4f, 0.6f, 1f, 0f, 1f], samples.Select(x => x.Gain));
+        Assert.All(samples, x => Assert.Equal(1f, x.GainWeight));
+
+        withOdds.LabelOdds.RemoveAt(2);
+        var ex = Assert.Throws<ArgumentException>(() => CriticTrainer.LabelSamples([withOdds], critic));
+        Assert.Contains("2 label odds for 3 steps", ex.Message);
+    }
+
+    [Fact]
     public void FillPreviousActions_PadsWithFirstActionOldestFirst()
     {
         List<float[]> actions = [[1f, 10f], [2f, 20f], [3f, 30f]];

@@ -107,6 +107,55 @@ public class CounterfactualLabelerTests
     }
 
     [Fact]
+    public void ImprovingFraction_RunsEveryRollout_AndGivesTheMajorityLabel()
+    {
+        // a₀ = 0.15 + N(0, 0.25²): a rollout improves with probability Φ(0.632) ≈ 0.736. The fraction of all 5
+        // rollouts estimates it, and thresholding it gives the early-stopped majority label of the same seed.
+        using var env = new LineEnv();
+        using var rollout = new LineEnv();
+        var labeler = new CounterfactualLabeler(rollout, () => new ConstantExpert(0.15f), horizon: 10, minImprovement: 0.01, rollouts: 5);
+        var policy = new PerturbedExpertPolicy(new ConstantExpert(0.15f), new PerturbedExpertOptions { ActionNoise = 0.25, LapseProbability = 0 }, 1000);
+        var (obs, info) = env.Reset(0);
+        policy.Reset(1);
+        var sum = 0.0;
+        var seen = new HashSet<float>();
+        const int n = 400;
+        for (var i = 0; i < n; i++)
+        {
+            var f = labeler.ImprovingFraction(env, policy, obs, info.Progress, noiseSeed: 1000 + i);
+            Assert.Equal(labeler.NeedsIntervention(env, policy, obs, info.Progress, noiseSeed: 1000 + i), labeler.IsNeeded(f));
+            sum += f;
+            seen.Add(f);
+        }
+        Assert.InRange(sum / n, 0.70, 0.77);
+        Assert.Subset(new HashSet<float> { 0f, 0.2f, 0.4f, 0.6f, 0.8f, 1f }, seen);
+        Assert.Contains(0.4f, seen); // fractions the early stop never sees: 2 of 5, and 3 or 4 of 5
+        Assert.Contains(0.8f, seen);
+        Assert.True(labeler.IsNeeded(0.4f));
+        Assert.False(labeler.IsNeeded(0.6f));
+    }
+
+    [Fact]
+    public void Hook_WithOdds_KeepsTheSameLabels()
+    {
+        RolloutEpisode Label(bool odds)
+        {
+            using var env = new LineEnv();
+            using var rollout = new LineEnv();
+            var labeler = new CounterfactualLabeler(rollout, () => new ConstantExpert(0.1f), horizon: 10, minImprovement: 0.01, rollouts: 3);
+            var collector = new RolloutCollector(env, () => new ConstantExpert(0.1f), new PerturbedExpertOptions { ActionNoise = 0.25 }) { BeforeStep = labeler.Hook(odds) };
+            return collector.Run(RolloutKind.Base, 4);
+        }
+        var (plain, withOdds) = (Label(false), Label(true));
+        Assert.Empty(plain.LabelOdds);
+        Assert.Equal(withOdds.Steps, withOdds.LabelOdds.Count);
+        Assert.Equal(plain.Actions, withOdds.Actions);
+        Assert.Equal(plain.Labels, withOdds.Labels);
+        Assert.Contains(plain.Labels, l => l);
+        Assert.Contains(plain.Labels, l => !l);
+    }
+
+    [Fact]
     public void Constructor_NoRollouts_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new CounterfactualLabeler(new LineEnv(), () => new ConstantExpert(0f), 10, 0.01, rollouts: 0));
 }

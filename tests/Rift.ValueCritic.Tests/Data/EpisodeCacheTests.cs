@@ -46,9 +46,56 @@ public class EpisodeCacheTests
             Assert.Equal(a.Embeddings, b.Embeddings);
             Assert.Equal(a.Progress, b.Progress);
             Assert.Equal(a.Labels, b.Labels);
+            Assert.Empty(b.LabelOdds);
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void SaveLoad_RoundTripsLabelOdds_AndReadsVersionOneFiles()
+    {
+        var dir = TempDir();
+        try
+        {
+            var path = Path.Combine(dir, "x.bin");
+            var ep = Episode(5, true);
+            ep.LabelOdds.AddRange([0.2f, 0.6f, 0.4f, 1f]);
+            EpisodeCache.Save(path, [ep]);
+            Assert.Equal([0.2f, 0.6f, 0.4f, 1f], EpisodeCache.Load(path)[0].LabelOdds);
+
+            // A version-1 file (written before the odds existed) is the same record without the odds count.
+            var v1 = Path.Combine(dir, "v1.bin");
+            using (var w = new BinaryWriter(File.Create(v1)))
+            {
+                w.Write(0x52455043);
+                w.Write(1);
+                w.Write(1);
+                w.Write((byte)RolloutKind.Base);
+                w.Write(11);
+                w.Write(false);
+                w.Write(-1);
+                w.Write(1); w.Write(2); w.Write(0.5f); w.Write(-0.5f); // actions: 1 × 2
+                w.Write(2); w.Write(1); w.Write(3f); w.Write(4f); // embeddings: 2 × 1
+                w.Write(2); w.Write(0.25); w.Write(0.5);
+                w.Write(1); w.Write(true);
+            }
+            var back = Assert.Single(EpisodeCache.Load(v1));
+            Assert.Equal(11, back.Seed);
+            Assert.Equal([[0.5f, -0.5f]], back.Actions);
+            Assert.Equal([0.25, 0.5], back.Progress);
+            Assert.Equal([true], back.Labels);
+            Assert.Empty(back.LabelOdds);
+
+            File.WriteAllBytes(v1, [.. BitConverter.GetBytes(0x52455043), .. BitConverter.GetBytes(3)]);
+            Assert.Contains("version 3", Assert.Throws<InvalidDataException>(() => EpisodeCache.Load(v1)).Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Key_IsStableAcrossFileVersions() =>
+        // Pinned: a new file layout must not invalidate (and relabel) every cached entry.
+        Assert.Equal("4c84838d67b56473b53d", EpisodeCache.Key("push"));
 
     [Fact]
     public void GetOrCollect_SecondCallWithSameKey_ReadsCacheWithoutCollecting()
