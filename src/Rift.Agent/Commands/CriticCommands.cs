@@ -455,10 +455,10 @@ public sealed class CriticCommands : ICommandProvider
             }
             else fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
             var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
-            head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue);
+            head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: lo.Members);
             head.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), fitLabels, lo);
             heads.Increment(1);
-            headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s);
+            headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: lo.Members);
             headNf.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), fitLabels, lo);
             heads.Increment(1);
             var streams = nFit == trig.Count ? fitStreams : trig.Skip(nFit).Select(e => Streams(e, critic, fc)).ToList();
@@ -539,7 +539,7 @@ public sealed class CriticCommands : ICommandProvider
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
         if (co.GainLabelSteps > 0)
             sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against {(eo.LabelOdds ? $"the fraction of the {eo.LabelRollouts} rollouts that improve): G ≈ P(a rollout of the base policy improves)" : "1[not needed]): G ≈ P(a majority of the base policy's rollouts improve)")}; the trigger head is fitted on out-of-fold G ({co.GainLabelFolds} folds, each scored by the G fitted on the others)");
-        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
+        sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]{(lo.Members > 1 ? $", an ensemble of {lo.Members} (probabilities averaged)" : "")}; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
         var flags = string.Concat(RiftHost.CommandLineOverrides.Select(kv => $" --{kv.Key}={kv.Value}"));
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");
         sb.AppendLine("- Load: `FutureValueCritic.Load(FutureValueCritic.DefaultPath(task))`, `LearnedRiskTrigger.Load(\"models/critic/{task}.trigger.safetensors\")`");
@@ -676,7 +676,7 @@ public sealed class CriticCommands : ICommandProvider
     public static (double P99, double P50) CriticStepUs(CriticOptions co, LearnedTriggerOptions lo)
     {
         var monitor = new CriticRiskMonitor(new FutureValueCritic(1024, ObservationLayout.ActionSize, co, 1),
-            new LearnedRiskTrigger(new WindowTriggerHead(lo.WindowSize, lo.Hidden, 1, usesGain: true, usesCurrentValue: lo.UseCurrentValue), 0.5, lo.CooldownSteps));
+            new LearnedRiskTrigger(new WindowTriggerHead(lo.WindowSize, lo.Hidden, 1, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: lo.Members), 0.5, lo.CooldownSteps));
         var rng = new Rng(7);
         var zs = new float[64][];
         for (var i = 0; i < zs.Length; i++)

@@ -23,8 +23,10 @@ public class LearnedRiskTriggerTests
         return (v, l);
     }
 
-    [Fact]
-    public void Train_SyntheticStallsAndDeclines_FiresOnThemNotOnProgress()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Train_SyntheticStallsAndDeclines_FiresOnThemNotOnProgress(int members)
     {
         var rng = new Random(1);
         var feats = new List<float[]>();
@@ -35,7 +37,7 @@ public class LearnedRiskTriggerTests
             feats.AddRange(LearnedRiskTrigger.SequenceFeatures(v, 8));
             labels.AddRange(l);
         }
-        var head = new WindowTriggerHead(8, 16, seed: 1);
+        var head = new WindowTriggerHead(8, 16, seed: 1, members: members);
         var o = new LearnedTriggerOptions { Steps = 400, LearningRate = 1e-2 };
         head.Train(feats, labels, o);
 
@@ -54,6 +56,49 @@ public class LearnedRiskTriggerTests
                 Assert.True(fired[0] >= start - 3, $"kind {kind}: fired at {fired[0]}, stall from {start}");
             }
         }
+    }
+
+    [Fact]
+    public void Ensemble_AveragesItsMembers_FirstAsASingleHead_AndRoundTrips()
+    {
+        const int k = 8;
+        var single = new WindowTriggerHead(k, 8, seed: 5, usesGain: true);
+        var head = new WindowTriggerHead(k, 8, seed: 5, usesGain: true, members: 3);
+        Assert.Equal(3, head.Networks.Count);
+        Assert.Equal(single.Networks[0].NamedParameters().Select(p => p.Tensor.Span.ToArray()), head.Networks[0].NamedParameters().Select(p => p.Tensor.Span.ToArray()));
+        Assert.NotEqual(head.Networks[0].NamedParameters().First().Tensor.Span.ToArray(), head.Networks[1].NamedParameters().First().Tensor.Span.ToArray());
+
+        var rng = new Random(3);
+        var x = Enumerable.Range(0, WindowTriggerHead.FeatureCount(k, usesGain: true)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var mean = head.Networks.Average(n =>
+        {
+            var y = new float[1];
+            new MlpEvaluator(n).Forward(x, y);
+            return 1 / (1 + Math.Exp(-y[0]));
+        });
+        Assert.Equal(mean, head.Probability(x), 5);
+
+        var path = Path.Combine(Path.GetTempPath(), $"rift-trigger-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            LearnedRiskTrigger.Save(head, 0.3, path);
+            Assert.Contains("m2.", string.Join(" ", Rift.Nn.SafeTensors.Load(path).Keys));
+            var loaded = LearnedRiskTrigger.Load(path, cooldownSteps: 0);
+            float[] values = [0.5f, 0.4f, 0.3f], gains = [0.2f, 0.1f, 0f];
+            for (var t = 0; t < values.Length; t++) loaded.Update(values[t], gains[t]);
+            var reference = new LearnedRiskTrigger(head, 0.3, 0);
+            for (var t = 0; t < values.Length; t++) reference.Update(values[t], gains[t]);
+            Assert.Equal(reference.LastProbability, loaded.LastProbability);
+
+            LearnedRiskTrigger.Save(single, 0.3, path); // a single head keeps unprefixed names (files written before ensembles load)
+            Assert.DoesNotContain("m0.", string.Join(" ", Rift.Nn.SafeTensors.Load(path).Keys));
+            Assert.True(LearnedRiskTrigger.Load(path).UsesGain);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WindowTriggerHead(k, 8, members: 0));
     }
 
     [Fact]
