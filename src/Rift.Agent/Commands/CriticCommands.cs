@@ -436,49 +436,95 @@ public sealed class CriticCommands : ICommandProvider
             fc = new FailureClassifier(critic.EmbeddingSize, seed: s);
             fc.Train(fitEps.SelectMany(e => e.Embeddings.Take(e.Steps)).ToList(), fitEps.SelectMany(e => e.Labels).ToList(), seed: s, latentNoise: (float)co.LatentNoise);
             heads.Increment(1);
-            List<Stream> fitStreams;
+            var cross = eo.HeadFolds >= 2;
+            // Episodes whose G stream must come from a G that did not see their labels: the heads' fitting episodes, or
+            // with cross-fitted heads every trigger episode.
+            var gainEps = cross ? trig : fitEps;
+            List<Stream> gainStreams;
             if (co.GainLabelSteps > 0)
             {
-                // G fine-tuned on the labels; the trigger head is fitted on out-of-fold G (each fold scored by the G
-                // fitted on the other folds), the saved critic's G on all fitting episodes.
-                var folds = Math.Min(co.GainLabelFolds, fitEps.Count);
+                // G fine-tuned on the labels; the trigger heads are fitted on out-of-fold G (each fold scored by the G
+                // fitted on the other folds), the saved critic's G on all of those episodes.
+                var folds = Math.Min(co.GainLabelFolds, gainEps.Count);
                 var fitG = ctx.AddTask("gain head on labels", maxValue: (folds + 1) * co.GainLabelSteps);
-                fitStreams = [];
+                gainStreams = [];
                 for (var k = 0; k < folds; k++)
                 {
-                    var (from, to) = (k * fitEps.Count / folds, (k + 1) * fitEps.Count / folds);
-                    var others = fitEps.Take(from).Concat(fitEps.Skip(to)).ToList();
-                    var outOfFold = CriticTrainer.FitGainToLabels(critic, co, others, co.GainLabelSteps, s + k, () => fitG.Increment(1));
-                    fitStreams.AddRange(fitEps.Skip(from).Take(to - from).Select(e => Streams(e, outOfFold, fc)));
+                    var (from, to) = (k * gainEps.Count / folds, (k + 1) * gainEps.Count / folds);
+                    var others = gainEps.Take(from).Concat(gainEps.Skip(to)).ToList();
+                    var foldCritic = CriticTrainer.FitGainToLabels(critic, co, others, co.GainLabelSteps, s + k, () => fitG.Increment(1));
+                    gainStreams.AddRange(gainEps.Skip(from).Take(to - from).Select(e => Streams(e, foldCritic, fc)));
                 }
-                critic = CriticTrainer.FitGainToLabels(critic, co, fitEps, co.GainLabelSteps, s + folds, () => fitG.Increment(1));
+                critic = CriticTrainer.FitGainToLabels(critic, co, gainEps, co.GainLabelSteps, s + folds, () => fitG.Increment(1));
             }
-            else fitStreams = fitEps.Select(e => Streams(e, critic, fc)).ToList();
-            var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
-            head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: lo.Members);
-            head.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList(), fitLabels, lo);
-            heads.Increment(1);
-            headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: lo.Members);
-            headNf.Train(fitStreams.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList(), fitLabels, lo);
-            heads.Increment(1);
-            var streams = nFit == trig.Count ? fitStreams : trig.Skip(nFit).Select(e => Streams(e, critic, fc)).ToList();
-            metrics["trigger/threshold_episodes"] = streams.Count;
-            // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
-            if (nFit < trig.Count)
-                metrics["critic/gain_label_loss_validation"] = streams.SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
+            else gainStreams = gainEps.Select(e => Streams(e, critic, fc)).ToList();
+            List<float[]> FullFeatures(IEnumerable<Stream> xs) => xs.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList();
+            List<float[]> NoFutureFeatures(IEnumerable<Stream> xs) => xs.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList();
+            List<Stream> streams;
+            List<(IReadOnlyList<float>, IReadOnlyList<bool>)>? outOfFold = null, outOfFoldNf = null;
+            if (cross)
+            {
+                // Cross-fitted heads: member k fitted outside fold k scores fold k; thresholds are tuned on every episode.
+                var k = Math.Min(eo.HeadFolds, trig.Count);
+                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: k);
+                headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: k);
+                outOfFold = [];
+                outOfFoldNf = [];
+                for (var f = 0; f < k; f++)
+                {
+                    var (from, to) = (f * trig.Count / k, (f + 1) * trig.Count / k);
+                    var inFit = gainStreams.Take(from).Concat(gainStreams.Skip(to)).ToList();
+                    var labels = inFit.SelectMany(x => x.Labels).ToList();
+                    head.TrainMember(f, FullFeatures(inFit), labels, lo);
+                    headNf.TrainMember(f, NoFutureFeatures(inFit), labels, lo);
+                    foreach (var x in gainStreams.Skip(from).Take(to - from))
+                    {
+                        outOfFold.Add((FullFeatures([x]).Select(v => head.MemberProbability(f, v)).ToList(), x.Labels));
+                        outOfFoldNf.Add((NoFutureFeatures([x]).Select(v => headNf.MemberProbability(f, v)).ToList(), x.Labels));
+                    }
+                }
+                heads.Increment(2);
+                streams = gainStreams.Skip(nFit).ToList(); // the failure classifier's and value threshold's hold-out
+                metrics["critic/gain_label_loss_validation"] = gainStreams.SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
+            }
+            else
+            {
+                var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
+                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: lo.Members);
+                head.Train(FullFeatures(gainStreams), fitLabels, lo);
+                heads.Increment(1);
+                headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: lo.Members);
+                headNf.Train(NoFutureFeatures(gainStreams), fitLabels, lo);
+                heads.Increment(1);
+                streams = nFit == trig.Count ? gainStreams : trig.Skip(nFit).Select(e => Streams(e, critic, fc)).ToList();
+                // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
+                if (nFit < trig.Count)
+                    metrics["critic/gain_label_loss_validation"] = streams.SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
+            }
+            metrics["trigger/threshold_episodes"] = cross ? trig.Count : streams.Count;
             var grid = TriggerEvaluation.Grid(0.05, 0.95, 0.05).ToList();
             List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                 streams.Select(x => ((IReadOnlyList<float>)pick(x), x.Labels)).ToList();
             var h = head;
             var hn = headNf;
             double f1 = -1;
-            foreach (var th in grid)
+            if (outOfFold is not null && outOfFoldNf is not null)
             {
-                var f = ScoreLearned(h, th, lo.CooldownSteps, streams, eo).F1;
-                if (f > f1) (thLearned, f1) = (th, f);
+                // The learned trigger fires as the failure-classifier trigger does, on its probability stream.
+                (thLearned, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), outOfFold, grid, eo);
+                metrics["trigger/tune_f1"] = f1;
+                (thNf, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), outOfFoldNf, grid, eo);
             }
-            metrics["trigger/tune_f1"] = f1;
-            (thNf, f1) = TriggerEvaluation.Tune(th => new LearnedRiskTrigger(hn, th, lo.CooldownSteps), Eps(x => x.V0), grid, eo);
+            else
+            {
+                foreach (var th in grid)
+                {
+                    var f = ScoreLearned(h, th, lo.CooldownSteps, streams, eo).F1;
+                    if (f > f1) (thLearned, f1) = (th, f);
+                }
+                metrics["trigger/tune_f1"] = f1;
+                (thNf, f1) = TriggerEvaluation.Tune(th => new LearnedRiskTrigger(hn, th, lo.CooldownSteps), Eps(x => x.V0), grid, eo);
+            }
             metrics["trigger/tune_f1_no_future"] = f1;
             (thFc, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), Eps(x => x.PFail), grid, eo);
             metrics["trigger/tune_f1_failure_classifier"] = f1;
@@ -517,6 +563,8 @@ public sealed class CriticCommands : ICommandProvider
     private static string ThresholdText(TriggerEvalOptions eo, int count)
     {
         var fit = eo.FitEpisodes(count);
+        if (eo.HeadFolds >= 2)
+            return $"learned heads cross-fitted over all {count} episodes ({eo.HeadFolds} folds: member k fitted outside fold k scores fold k, the saved head is the ensemble of the {eo.HeadFolds}) and their thresholds tuned for event-level F1 on all out-of-fold scores; failure classifier fitted on the first {fit}, its and the value threshold's thresholds tuned on the other {count - fit}";
         return fit == count
             ? "heads, failure classifier and thresholds (event-level F1) all on these episodes"
             : $"heads and failure classifier fitted on the first {fit}; every threshold (the value threshold's too) tuned for event-level F1 on the other {count - fit}";
@@ -538,7 +586,7 @@ public sealed class CriticCommands : ICommandProvider
             : "- Proxy value: t/T on successful episodes, 0 on failed ones, (t − t_i)/(T − t_i) on the supervisor's segment of intervention episodes");
         sb.AppendLine(inv, $"- Loss: MSE(ẑ, sg(n(z_(t+k)))) + MSE of V₁, V₂ on sg(ẑ) and on n(z_(t+k)) against v_(t+k) + MSE of V₀(n(z_t)) against v_t + MSE of G(sg(ẑ), n(z_t), a_(t−{co.ActionHistory - 1}..t)) against {GainText(co, asTarget: true)} (weight 0 where a takeover falls inside the {co.GainHorizon} steps); latent noise {co.LatentNoise}; Adam lr {co.LearningRate}, {co.Steps} steps, batch {co.BatchSize}");
         if (co.GainLabelSteps > 0)
-            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {eo.FitEpisodes(trig.Count)} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against {(eo.LabelOdds ? $"the fraction of the {eo.LabelRollouts} rollouts that improve): G ≈ P(a rollout of the base policy improves)" : "1[not needed]): G ≈ P(a majority of the base policy's rollouts improve)")}; the trigger head is fitted on out-of-fold G ({co.GainLabelFolds} folds, each scored by the G fitted on the others)");
+            sb.AppendLine(inv, $"- Gain head then fine-tuned on the counterfactual labels of the trigger's {(eo.HeadFolds >= 2 ? trig.Count : eo.FitEpisodes(trig.Count))} fitting episodes ({co.GainLabelSteps} Adam steps, squared error against {(eo.LabelOdds ? $"the fraction of the {eo.LabelRollouts} rollouts that improve): G ≈ P(a rollout of the base policy improves)" : "1[not needed]): G ≈ P(a majority of the base policy's rollouts improve)")}; the trigger head is fitted on out-of-fold G ({co.GainLabelFolds} folds, each scored by the G fitted on the others)");
         sb.AppendLine(inv, $"- Trigger heads: {trig.Count} labelled base-policy episodes (seeds {3_000_000 + s * 10_000}…; counterfactual labels H = {eo.Horizon}, min improvement {eo.MinImprovement}, majority of {eo.LabelRollouts} rollouts, {(eo.RedrawLapseSchedule ? "lapse schedule redrawn per rollout" : "the episode's own lapse schedule")}); window K = {lo.WindowSize}; features: Q window block, G window{(lo.UseCurrentValue ? ", V₀ window block (the no-future head's features)" : "")}; MLP [{lo.Hidden}, {lo.Hidden}]{(lo.Members > 1 ? $", an ensemble of {lo.Members} (probabilities averaged)" : "")}; focal loss α {lo.FocalAlpha}, γ {lo.FocalGamma}, {lo.Steps} full-batch Adam steps; {ThresholdText(eo, trig.Count)}");
         var flags = string.Concat(RiftHost.CommandLineOverrides.Select(kv => $" --{kv.Key}={kv.Value}"));
         sb.AppendLine(inv, $"- Seed: {s}; command: `./rift train critic --task {t} --seed {s}{flags}` (data is cached under runs/critic-cache/ when enabled)");

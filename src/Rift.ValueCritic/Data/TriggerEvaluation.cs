@@ -75,6 +75,16 @@ public sealed class TriggerEvalOptions
     [Range(0.0, 0.9)]
     public double ThresholdValidation { get; set; } = 0.2;
 
+    /// <summary>
+    /// K ≥ 2 cross-fits the learned heads (full and no-future) over all trigger episodes: member k of each head's
+    /// ensemble is fitted on the episodes outside fold k and scores fold k, and the heads' thresholds are tuned on
+    /// those out-of-fold scores of every episode instead of the <see cref="ThresholdValidation"/> share alone (the
+    /// gain head's out-of-fold folds then span all trigger episodes too). The saved head is the ensemble of the K
+    /// members. The failure classifier and the value threshold keep the hold-out. Default 0 (hold-out for all).
+    /// </summary>
+    [Range(0, 20)]
+    public int HeadFolds { get; set; }
+
     /// <summary>How many of <paramref name="count"/> trigger episodes fit the heads (the rest tune thresholds; all when <see cref="ThresholdValidation"/> is 0).</summary>
     public int FitEpisodes(int count)
     {

@@ -175,18 +175,34 @@ public sealed class WindowTriggerHead
     public float Probability(ReadOnlySpan<float> features)
     {
         var p = 0f;
-        foreach (var e in _evals)
-        {
-            e.Forward(features, _out);
-            p += 1f / (1f + MathF.Exp(-_out[0]));
-        }
+        for (var i = 0; i < _evals.Length; i++) p += MemberProbability(i, features);
         return p / _evals.Length;
+    }
+
+    /// <summary>P(intervention needed | features) according to member <paramref name="member"/> alone.</summary>
+    public float MemberProbability(int member, ReadOnlySpan<float> features)
+    {
+        _evals[member].Forward(features, _out);
+        return 1f / (1f + MathF.Exp(-_out[0]));
     }
 
     /// <summary>Full-batch training of every member with sigmoid focal loss (α, γ from the options); returns the members' mean final loss.</summary>
     public float Train(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, LearnedTriggerOptions options)
     {
+        var total = 0f;
+        for (var m = 0; m < Networks.Count; m++) total += TrainMember(m, features, labels, options);
+        return total / Networks.Count;
+    }
+
+    /// <summary>
+    /// Full-batch training of member <paramref name="member"/> alone (sigmoid focal loss); returns its final loss.
+    /// Members trained on different folds of the data make a cross-fitted ensemble.
+    /// </summary>
+    public float TrainMember(int member, IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, LearnedTriggerOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(member);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(member, Networks.Count);
         if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature rows but {labels.Count} labels.", nameof(labels));
         if (features.Count == 0) throw new ArgumentException("No trigger training samples.", nameof(features));
         var f = FeatureCount(WindowSize, UsesGain, UsesCurrentValue);
@@ -197,24 +213,20 @@ public sealed class WindowTriggerHead
             features[i].CopyTo(x.Span.Slice(i * f, f));
             y.Span[i] = labels[i] ? 1f : 0f;
         }
-        var total = 0f;
-        foreach (var network in Networks)
+        var network = Networks[member];
+        var opt = new Adam(network.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
+        var g = new Graph();
+        var last = 0f;
+        for (var step = 0; step < options.Steps; step++)
         {
-            var opt = new Adam(network.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
-            var g = new Graph();
-            var last = 0f;
-            for (var step = 0; step < options.Steps; step++)
-            {
-                g.Reset();
-                var loss = g.FocalLoss(network.Forward(g, x), y, (float)options.FocalAlpha, (float)options.FocalGamma);
-                opt.ZeroGrad();
-                g.Backward(loss);
-                opt.Step();
-                last = loss.Item();
-            }
-            total += last;
+            g.Reset();
+            var loss = g.FocalLoss(network.Forward(g, x), y, (float)options.FocalAlpha, (float)options.FocalGamma);
+            opt.ZeroGrad();
+            g.Backward(loss);
+            opt.Step();
+            last = loss.Item();
         }
-        return total / Networks.Count;
+        return last;
     }
 }
 

@@ -102,6 +102,31 @@ public class LearnedRiskTriggerTests
     }
 
     [Fact]
+    public void TrainMember_FitsThatMemberAlone_AsASingleHeadWouldBeFitted()
+    {
+        var rng = new Random(4);
+        var feats = new List<float[]>();
+        var labels = new List<bool>();
+        for (var e = 0; e < 30; e++)
+        {
+            var (v, l) = Episode(rng, e % 3);
+            feats.AddRange(LearnedRiskTrigger.SequenceFeatures(v, 8));
+            labels.AddRange(l);
+        }
+        var o = new LearnedTriggerOptions { Steps = 50, LearningRate = 1e-2 };
+        var head = new WindowTriggerHead(8, 8, seed: 2, members: 3);
+        var before = head.Networks.Select(n => n.NamedParameters().Select(p => p.Tensor.Span.ToArray()).ToList()).ToList();
+        head.TrainMember(0, feats, labels, o);
+        var single = new WindowTriggerHead(8, 8, seed: 2);
+        single.Train(feats, labels, o);
+        Assert.Equal(single.Probability(feats[5]), head.MemberProbability(0, feats[5]));
+        for (var m = 1; m < 3; m++)
+            Assert.Equal(before[m], head.Networks[m].NamedParameters().Select(p => p.Tensor.Span.ToArray()).ToList());
+        Assert.NotEqual(before[0], head.Networks[0].NamedParameters().Select(p => p.Tensor.Span.ToArray()).ToList());
+        Assert.Throws<ArgumentOutOfRangeException>(() => head.TrainMember(3, feats, labels, o));
+    }
+
+    [Fact]
     public void Features_ShortWindow_PadsWithOldest()
     {
         var f = new float[WindowTriggerHead.FeatureCount(4)];
