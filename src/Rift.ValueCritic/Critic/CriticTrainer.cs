@@ -131,11 +131,30 @@ public sealed class CriticTrainer
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
         var copy = critic.Clone();
         var samples = LabelSamples(labelled, copy);
-        var trainer = new CriticTrainer(copy, options, seed, gainHeadOnly: true);
-        for (var i = 0; i < steps; i++)
+        var soup = Math.Max(1, options.GainLabelSoup);
+        var gain = copy.Parameters.NamedParameters().Where(p => p.Name.StartsWith("g.", StringComparison.Ordinal)).Select(p => p.Tensor).ToList();
+        var sum = gain.Select(t => new float[t.Size]).ToList();
+        for (var r = 0; r < soup; r++)
         {
-            trainer.Update(samples);
-            onStep?.Invoke();
+            var fine = r == 0 ? copy : critic.Clone();
+            var trainer = new CriticTrainer(fine, options, unchecked(seed + r * 7919), gainHeadOnly: true);
+            for (var i = 0; i < steps; i++)
+            {
+                trainer.Update(samples);
+                onStep?.Invoke();
+            }
+            if (soup == 1) return copy;
+            var tuned = fine.Parameters.NamedParameters().Where(p => p.Name.StartsWith("g.", StringComparison.Ordinal)).Select(p => p.Tensor).ToList();
+            for (var k = 0; k < tuned.Count; k++)
+            {
+                var src = tuned[k].Span;
+                for (var j = 0; j < src.Length; j++) sum[k][j] += src[j];
+            }
+        }
+        for (var k = 0; k < gain.Count; k++)
+        {
+            var dst = gain[k].Span;
+            for (var j = 0; j < dst.Length; j++) dst[j] = sum[k][j] / soup;
         }
         return copy;
     }

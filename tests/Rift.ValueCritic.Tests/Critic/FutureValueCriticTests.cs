@@ -193,13 +193,15 @@ public class FutureValueCriticTests
         Assert.True(critic.EvaluateWithGain(z0, [0.8f, 0.1f]).Gain > critic.EvaluateWithGain(z0, [0f, 0f]).Gain + 0.15f);
     }
 
-    [Fact]
-    public void FitGainToLabels_LearnsTheLabelOdds_OnACopy()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void FitGainToLabels_LearnsTheLabelOdds_OnACopy(int soup)
     {
         // Labelled episodes where "intervention needed" has odds 0.8 while the robot is held still and 0.1 while it
         // moves (z is noise): G fitted on the labels must estimate P(not needed) = 0.2 and 0.9, in a copy whose
         // predictor and value heads are the original's, and the original must be untouched.
-        var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, LearningRate = 3e-3, LatentNoise = 0, ActionHistory = 2 };
+        var o = new CriticOptions { PredictorHidden = 16, ValueHidden = 16, BatchSize = 64, LearningRate = 3e-3, LatentNoise = 0, ActionHistory = 2, GainLabelSoup = soup };
         var critic = new FutureValueCritic(6, 2, o, seed: 2);
         var before = critic.Parameters.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor.Span.ToArray());
         var rng = new Rng(8);
@@ -235,6 +237,37 @@ public class FutureValueCriticTests
         episodes[0].Labels.RemoveAt(0);
         var ex = Assert.Throws<ArgumentException>(() => CriticTrainer.LabelSamples(episodes, critic));
         Assert.Contains("19 labels for 20 steps", ex.Message);
+    }
+
+    [Fact]
+    public void FitGainToLabels_Soup_IsTheMeanOfTheFineTunes()
+    {
+        var o = new CriticOptions { PredictorHidden = 8, ValueHidden = 8, BatchSize = 16, LearningRate = 3e-3, LatentNoise = 0, ActionHistory = 2 };
+        var critic = new FutureValueCritic(4, 2, o, seed: 3);
+        var rng = new Rng(5);
+        var episodes = new List<RolloutEpisode>();
+        for (var e = 0; e < 6; e++)
+        {
+            var ep = new RolloutEpisode { Kind = RolloutKind.Base, Seed = e };
+            for (var t = 0; t <= 10; t++)
+            {
+                ep.Embeddings.Add(rng.Normal([4]).ToArray());
+                ep.Progress.Add(0.5);
+                if (t == 10) break;
+                ep.Actions.Add([e % 2, 0.5f]);
+                ep.Labels.Add(rng.NextDouble() < 0.5);
+            }
+            episodes.Add(ep);
+        }
+        float[][] Gain(FutureValueCritic c) => [.. c.Parameters.NamedParameters().Where(p => p.Name.StartsWith("g.", StringComparison.Ordinal)).Select(p => p.Tensor.Span.ToArray())];
+        var a = Gain(CriticTrainer.FitGainToLabels(critic, o, episodes, steps: 20, seed: 9));
+        var b = Gain(CriticTrainer.FitGainToLabels(critic, o, episodes, steps: 20, seed: 9 + 7919));
+        o.GainLabelSoup = 2;
+        var soup = Gain(CriticTrainer.FitGainToLabels(critic, o, episodes, steps: 20, seed: 9));
+        Assert.NotEqual(a[0], b[0]);
+        for (var k = 0; k < soup.Length; k++)
+            for (var j = 0; j < soup[k].Length; j++)
+                Assert.Equal((a[k][j] + b[k][j]) / 2, soup[k][j], 6);
     }
 
     [Fact]
