@@ -23,20 +23,26 @@ public class LearnedRiskTriggerTests
         return (v, l);
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void Train_SyntheticStallsAndDeclines_FiresOnThemNotOnProgress(int members)
+    /// <summary>Window features (K = 8) and labels of <paramref name="episodes"/> synthetic episodes, kinds in turn.</summary>
+    private static (List<float[]> Features, List<bool> Labels) TrainingSet(Random rng, int episodes)
     {
-        var rng = new Random(1);
         var feats = new List<float[]>();
         var labels = new List<bool>();
-        for (var e = 0; e < 60; e++)
+        for (var e = 0; e < episodes; e++)
         {
             var (v, l) = Episode(rng, e % 3);
             feats.AddRange(LearnedRiskTrigger.SequenceFeatures(v, 8));
             labels.AddRange(l);
         }
+        return (feats, labels);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Train_SyntheticStallsAndDeclines_FiresOnThemNotOnProgress(int members)
+    {
+        var (feats, labels) = TrainingSet(new Random(1), 60);
         var head = new WindowTriggerHead(8, 16, seed: 1, members: members);
         var o = new LearnedTriggerOptions { Steps = 400, LearningRate = 1e-2 };
         head.Train(feats, labels, o);
@@ -104,15 +110,7 @@ public class LearnedRiskTriggerTests
     [Fact]
     public void TrainMember_FitsThatMemberAlone_AsASingleHeadWouldBeFitted()
     {
-        var rng = new Random(4);
-        var feats = new List<float[]>();
-        var labels = new List<bool>();
-        for (var e = 0; e < 30; e++)
-        {
-            var (v, l) = Episode(rng, e % 3);
-            feats.AddRange(LearnedRiskTrigger.SequenceFeatures(v, 8));
-            labels.AddRange(l);
-        }
+        var (feats, labels) = TrainingSet(new Random(4), 30);
         var o = new LearnedTriggerOptions { Steps = 50, LearningRate = 1e-2 };
         var head = new WindowTriggerHead(8, 8, seed: 2, members: 3);
         var before = head.Networks.Select(n => n.NamedParameters().Select(p => p.Tensor.Span.ToArray()).ToList()).ToList();
