@@ -189,8 +189,9 @@ public sealed class WindowTriggerHead
     /// <summary>Full-batch training of every member with sigmoid focal loss (α, γ from the options); returns the members' mean final loss.</summary>
     public float Train(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, LearnedTriggerOptions options)
     {
+        var (x, y) = Batch(features, labels, options);
         var total = 0f;
-        for (var m = 0; m < Networks.Count; m++) total += TrainMember(m, features, labels, options);
+        foreach (var network in Networks) total += Fit(network, x, y, options);
         return total / Networks.Count;
     }
 
@@ -200,9 +201,16 @@ public sealed class WindowTriggerHead
     /// </summary>
     public float TrainMember(int member, IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, LearnedTriggerOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(member);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(member, Networks.Count);
+        var (x, y) = Batch(features, labels, options);
+        return Fit(Networks[member], x, y, options);
+    }
+
+    /// <summary>The training batch: one row of features and one 1/0 target per sample.</summary>
+    private (Tensor X, Tensor Y) Batch(IReadOnlyList<float[]> features, IReadOnlyList<bool> labels, LearnedTriggerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature rows but {labels.Count} labels.", nameof(labels));
         if (features.Count == 0) throw new ArgumentException("No trigger training samples.", nameof(features));
         var f = FeatureCount(WindowSize, UsesGain, UsesCurrentValue);
@@ -213,7 +221,11 @@ public sealed class WindowTriggerHead
             features[i].CopyTo(x.Span.Slice(i * f, f));
             y.Span[i] = labels[i] ? 1f : 0f;
         }
-        var network = Networks[member];
+        return (x, y);
+    }
+
+    private static float Fit(Mlp network, Tensor x, Tensor y, LearnedTriggerOptions options)
+    {
         var opt = new Adam(network.Parameters(), lr: (float)options.LearningRate, weightDecay: (float)options.WeightDecay);
         var g = new Graph();
         var last = 0f;
