@@ -131,31 +131,29 @@ public sealed class CriticTrainer
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
         var copy = critic.Clone();
         var samples = LabelSamples(labelled, copy);
-        var soup = Math.Max(1, options.GainLabelSoup);
-        var gain = copy.Parameters.NamedParameters().Where(p => p.Name.StartsWith("g.", StringComparison.Ordinal)).Select(p => p.Tensor).ToList();
-        var sum = gain.Select(t => new float[t.Size]).ToList();
-        for (var r = 0; r < soup; r++)
+        void FineTune(FutureValueCritic c, int fineSeed)
         {
-            var fine = r == 0 ? copy : critic.Clone();
-            var trainer = new CriticTrainer(fine, options, unchecked(seed + r * 7919), gainHeadOnly: true);
+            var trainer = new CriticTrainer(c, options, fineSeed, gainHeadOnly: true);
             for (var i = 0; i < steps; i++)
             {
                 trainer.Update(samples);
                 onStep?.Invoke();
             }
-            if (soup == 1) return copy;
-            var tuned = fine.Parameters.NamedParameters().Where(p => p.Name.StartsWith("g.", StringComparison.Ordinal)).Select(p => p.Tensor).ToList();
-            for (var k = 0; k < tuned.Count; k++)
-            {
-                var src = tuned[k].Span;
-                for (var j = 0; j < src.Length; j++) sum[k][j] += src[j];
-            }
         }
-        for (var k = 0; k < gain.Count; k++)
+        FineTune(copy, seed);
+        var soup = Math.Max(1, options.GainLabelSoup);
+        if (soup == 1) return copy;
+        // A soup: the weights of the other fine-tunes (same start, own minibatch streams) are averaged into copy's G.
+        var gain = copy.G.Parameters().ToList();
+        for (var r = 1; r < soup; r++)
         {
-            var dst = gain[k].Span;
-            for (var j = 0; j < dst.Length; j++) dst[j] = sum[k][j] / soup;
+            var fine = critic.Clone();
+            FineTune(fine, unchecked(seed + r * 7919));
+            foreach (var (dst, src) in gain.Zip(fine.G.Parameters()))
+                for (var j = 0; j < dst.Size; j++) dst.Span[j] += src.Span[j];
         }
+        foreach (var t in gain)
+            for (var j = 0; j < t.Size; j++) t.Span[j] /= soup;
         return copy;
     }
 

@@ -45,7 +45,7 @@ public sealed class CounterfactualLabeler
         int improved = 0, majority = Rollouts / 2 + 1;
         for (var i = 0; i < Rollouts; i++)
         {
-            if (Improves(state, policy, observation, progress, unchecked(noiseSeed + i * 7_368_787)) && ++improved >= majority) return false;
+            if (Improves(state, policy, observation, progress, RolloutSeed(noiseSeed, i)) && ++improved >= majority) return false;
             if (improved + (Rollouts - i - 1) < majority) return true; // the remaining rollouts cannot make a majority
         }
         return true;
@@ -61,12 +61,15 @@ public sealed class CounterfactualLabeler
         var state = env.CaptureState();
         var improved = 0;
         for (var i = 0; i < Rollouts; i++)
-            if (Improves(state, policy, observation, progress, unchecked(noiseSeed + i * 7_368_787))) improved++;
+            if (Improves(state, policy, observation, progress, RolloutSeed(noiseSeed, i))) improved++;
         return (float)improved / Rollouts;
     }
 
     /// <summary>The label of a step whose rollouts improve with <paramref name="fraction"/>: "needed" unless a majority improve.</summary>
     public bool IsNeeded(float fraction) => (int)MathF.Round(fraction * Rollouts) < Rollouts / 2 + 1;
+
+    /// <summary>The noise seed of rollout <paramref name="i"/> of a step, shared by the majority label and the odds.</summary>
+    private static int RolloutSeed(int noiseSeed, int i) => unchecked(noiseSeed + i * 7_368_787);
 
     private bool Improves(byte[] state, PerturbedExpertPolicy policy, Observation observation, double progress, int noiseSeed)
     {
