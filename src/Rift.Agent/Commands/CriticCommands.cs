@@ -314,15 +314,6 @@ public sealed class CriticCommands : ICommandProvider
 
     private sealed record Stream(float[] Q, float[] Gain, float[] V0, float[] PFail, IReadOnlyList<bool> Labels);
 
-    /// <summary>Event-level score of the learned (Q, gain) trigger at <paramref name="threshold"/>.</summary>
-    private static TriggerScoring ScoreLearned(WindowTriggerHead head, double threshold, int cooldown, IEnumerable<Stream> streams, TriggerEvalOptions eo)
-    {
-        var s = eo.NewScoring();
-        var trigger = new LearnedRiskTrigger(head, threshold, cooldown);
-        foreach (var x in streams) s.Add(x.Labels, trigger.Firings(x.Q, x.Gain, x.V0));
-        return s;
-    }
-
     private static IFrameEncoder LoadEncoder(string task)
     {
         var path = ConvFrameEncoder.DefaultPath(task);
@@ -458,73 +449,67 @@ public sealed class CriticCommands : ICommandProvider
                 critic = CriticTrainer.FitGainToLabels(critic, co, gainEps, co.GainLabelSteps, s + folds, () => fitG.Increment(1));
             }
             else gainStreams = gainEps.Select(e => Streams(e, critic, fc)).ToList();
-            List<float[]> FullFeatures(IEnumerable<Stream> xs) => xs.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null)).ToList();
-            List<float[]> NoFutureFeatures(IEnumerable<Stream> xs) => xs.SelectMany(x => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize)).ToList();
+            // Window features of an episode (what the learned trigger sees at each step). The heads are fitted on them, and
+            // their thresholds tuned on the probability streams they give: the learned trigger fires, as the
+            // failure-classifier trigger does, when its probability reaches the threshold outside the cooldown.
+            List<float[]> FullFeatures(Stream x) => LearnedRiskTrigger.SequenceFeatures(x.Q, lo.WindowSize, x.Gain, lo.UseCurrentValue ? x.V0 : null);
+            List<float[]> NoFutureFeatures(Stream x) => LearnedRiskTrigger.SequenceFeatures(x.V0, lo.WindowSize);
+            static List<float[]> Rows(IEnumerable<List<float[]>> episodes) => episodes.SelectMany(e => e).ToList();
+            var fullFeatures = gainStreams.Select(FullFeatures).ToList();
+            var noFutureFeatures = gainStreams.Select(NoFutureFeatures).ToList();
             List<Stream> streams;
-            List<(IReadOnlyList<float>, IReadOnlyList<bool>)>? outOfFold = null, outOfFoldNf = null;
+            List<(IReadOnlyList<float>, IReadOnlyList<bool>)> tuneFull = [], tuneNf = [];
             if (cross)
             {
                 // Cross-fitted heads: member k fitted outside fold k scores fold k; thresholds are tuned on every episode.
                 var k = Math.Min(eo.HeadFolds, trig.Count);
-                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: k);
-                headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: k);
-                outOfFold = [];
-                outOfFoldNf = [];
+                var h = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: k);
+                var hn = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: k);
                 for (var f = 0; f < k; f++)
                 {
                     var (from, to) = (f * trig.Count / k, (f + 1) * trig.Count / k);
-                    var inFit = gainStreams.Take(from).Concat(gainStreams.Skip(to)).ToList();
-                    var labels = inFit.SelectMany(x => x.Labels).ToList();
-                    head.TrainMember(f, FullFeatures(inFit), labels, lo);
-                    headNf.TrainMember(f, NoFutureFeatures(inFit), labels, lo);
-                    foreach (var x in gainStreams.Skip(from).Take(to - from))
+                    bool InFit(int e) => e < from || e >= to;
+                    var labels = gainStreams.Where((_, e) => InFit(e)).SelectMany(x => x.Labels).ToList();
+                    h.TrainMember(f, Rows(fullFeatures.Where((_, e) => InFit(e))), labels, lo);
+                    hn.TrainMember(f, Rows(noFutureFeatures.Where((_, e) => InFit(e))), labels, lo);
+                    for (var e = from; e < to; e++)
                     {
-                        outOfFold.Add((FullFeatures([x]).Select(v => head.MemberProbability(f, v)).ToList(), x.Labels));
-                        outOfFoldNf.Add((NoFutureFeatures([x]).Select(v => headNf.MemberProbability(f, v)).ToList(), x.Labels));
+                        tuneFull.Add((fullFeatures[e].Select(v => h.MemberProbability(f, v)).ToList(), gainStreams[e].Labels));
+                        tuneNf.Add((noFutureFeatures[e].Select(v => hn.MemberProbability(f, v)).ToList(), gainStreams[e].Labels));
                     }
                 }
+                (head, headNf) = (h, hn);
                 heads.Increment(2);
                 streams = gainStreams.Skip(nFit).ToList(); // the failure classifier's and value threshold's hold-out
-                metrics["critic/gain_label_loss_validation"] = gainStreams.SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
             }
             else
             {
                 var fitLabels = fitEps.SelectMany(e => e.Labels).ToList();
-                head = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: lo.Members);
-                head.Train(FullFeatures(gainStreams), fitLabels, lo);
+                var h = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, usesGain: true, usesCurrentValue: lo.UseCurrentValue, members: lo.Members);
+                h.Train(Rows(fullFeatures), fitLabels, lo);
                 heads.Increment(1);
-                headNf = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: lo.Members);
-                headNf.Train(NoFutureFeatures(gainStreams), fitLabels, lo);
+                var hn = new WindowTriggerHead(lo.WindowSize, lo.Hidden, s, members: lo.Members);
+                hn.Train(Rows(noFutureFeatures), fitLabels, lo);
                 heads.Increment(1);
+                (head, headNf) = (h, hn);
                 streams = nFit == trig.Count ? gainStreams : trig.Skip(nFit).Select(e => Streams(e, critic, fc)).ToList();
-                // G against the labels of the threshold episodes (Brier score; lower is a G closer to the label's odds).
-                if (nFit < trig.Count)
-                    metrics["critic/gain_label_loss_validation"] = streams.SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
+                foreach (var x in streams)
+                {
+                    tuneFull.Add((FullFeatures(x).Select(v => h.Probability(v)).ToList(), x.Labels));
+                    tuneNf.Add((NoFutureFeatures(x).Select(v => hn.Probability(v)).ToList(), x.Labels));
+                }
             }
-            metrics["trigger/threshold_episodes"] = cross ? trig.Count : streams.Count;
+            // G against the labels of episodes no G fitted on it saw (Brier score; lower is a G closer to the label's odds).
+            if (cross || nFit < trig.Count)
+                metrics["critic/gain_label_loss_validation"] = (cross ? gainStreams : streams).SelectMany(x => x.Gain.Select((g, i) => Math.Pow(g - (x.Labels[i] ? 0.0 : 1.0), 2))).Average();
+            metrics["trigger/threshold_episodes"] = tuneFull.Count;
             var grid = TriggerEvaluation.Grid(0.05, 0.95, 0.05).ToList();
             List<(IReadOnlyList<float>, IReadOnlyList<bool>)> Eps(Func<Stream, float[]> pick) =>
                 streams.Select(x => ((IReadOnlyList<float>)pick(x), x.Labels)).ToList();
-            var h = head;
-            var hn = headNf;
-            double f1 = -1;
-            if (outOfFold is not null && outOfFoldNf is not null)
-            {
-                // The learned trigger fires as the failure-classifier trigger does, on its probability stream.
-                (thLearned, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), outOfFold, grid, eo);
-                metrics["trigger/tune_f1"] = f1;
-                (thNf, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), outOfFoldNf, grid, eo);
-            }
-            else
-            {
-                foreach (var th in grid)
-                {
-                    var f = ScoreLearned(h, th, lo.CooldownSteps, streams, eo).F1;
-                    if (f > f1) (thLearned, f1) = (th, f);
-                }
-                metrics["trigger/tune_f1"] = f1;
-                (thNf, f1) = TriggerEvaluation.Tune(th => new LearnedRiskTrigger(hn, th, lo.CooldownSteps), Eps(x => x.V0), grid, eo);
-            }
+            double f1;
+            (thLearned, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), tuneFull, grid, eo);
+            metrics["trigger/tune_f1"] = f1;
+            (thNf, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), tuneNf, grid, eo);
             metrics["trigger/tune_f1_no_future"] = f1;
             (thFc, f1) = TriggerEvaluation.Tune(th => new FailureClassifierTrigger(th, lo.CooldownSteps), Eps(x => x.PFail), grid, eo);
             metrics["trigger/tune_f1_failure_classifier"] = f1;
