@@ -685,18 +685,32 @@ public sealed class CriticCommands : ICommandProvider
         timing.Increment(1);
     }
 
+    /// <summary>
+    /// Per-step CSV of the evaluation episodes: the labels, the critic's streams, the learned heads' probabilities, the
+    /// firings of the learned, no-future and rule triggers, and the action (components a0, a1, …).
+    /// </summary>
     private static void DumpStreams(string path, List<RolloutEpisode> eps, List<Stream> streams, LearnedRiskTrigger learned, LearnedRiskTrigger noFuture, RiskTrigger rules)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("episode,seed,success,t,progress,label,q,gain,v0,p_fail,fired_learned,fired_no_future,fired_rules\n");
+        var actionSize = eps.Count > 0 && eps[0].Actions.Count > 0 ? eps[0].Actions[0].Length : 0;
+        var sb = new StringBuilder("episode,seed,success,t,progress,label,q,gain,v0,p_fail,p_learned,p_no_future,fired_learned,fired_no_future,fired_rules");
+        for (var i = 0; i < actionSize; i++) sb.Append(inv, $",a{i}");
+        sb.Append('\n');
         for (var e = 0; e < eps.Count; e++)
         {
             var x = streams[e];
-            var fl = learned.Firings(x.Q, x.Gain, x.V0).ToHashSet();
-            var fn = TriggerEvaluation.Firings(noFuture, x.V0).ToHashSet();
             var fr = TriggerEvaluation.Firings(rules, x.Q).ToHashSet();
+            learned.Reset();
+            noFuture.Reset();
             for (var t = 0; t < x.Q.Length; t++)
-                sb.AppendLine(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3},{(fl.Contains(t) ? 1 : 0)},{(fn.Contains(t) ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
+            {
+                var fl = learned.Update(x.Q[t], x.Gain[t], x.V0[t]) != TriggerReason.None;
+                var fn = noFuture.Update(x.V0[t]) != TriggerReason.None;
+                sb.Append(inv, $"{e},{eps[e].Seed},{(eps[e].Success ? 1 : 0)},{t},{eps[e].Progress[t]:F4},{(x.Labels[t] ? 1 : 0)},{x.Q[t]:F4},{x.Gain[t]:F4},{x.V0[t]:F4},{x.PFail[t]:F3}");
+                sb.Append(inv, $",{learned.LastProbability:F4},{noFuture.LastProbability:F4},{(fl ? 1 : 0)},{(fn ? 1 : 0)},{(fr.Contains(t) ? 1 : 0)}");
+                foreach (var a in eps[e].Actions[t]) sb.Append(inv, $",{a:R}");
+                sb.Append('\n');
+            }
         }
         File.WriteAllText(path, sb.ToString());
     }
