@@ -591,7 +591,7 @@ public sealed class CriticCommands : ICommandProvider
         var seed = CommonOptions.Seed();
         var episodes = CommonOptions.Episodes(40);
         var json = CommonOptions.Json();
-        var dumpOpt = new Option<string?>("--dump") { Description = "Write per-step streams (progress, label, Q, gain, V0, p_fail, firings) as CSV to PATH." };
+        var dumpOpt = new Option<string?>("--dump") { Description = "Write per-step streams (progress, label, Q, gain, V0, p_fail, both learned heads' probabilities, firings, action) as CSV to PATH." };
         var modelsOpt = new Option<string?>("--models") { Description = "Folder holding the critic, trigger and classifier weights (default models/critic; e.g. a `bench trigger` seed folder)." };
         var cmd = new Command("trigger", "Evaluate the learned trigger and its baselines on held-out base-policy episodes against counterfactual labels.") { task, seed, episodes, json, dumpOpt, modelsOpt };
         cmd.SetAction(parse =>
